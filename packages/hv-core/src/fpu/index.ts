@@ -1,0 +1,2 @@
+export * from "./constants.js";
+export { Fpu } from "./fpu.js";
