@@ -1,1 +1,43 @@
-export {};
+export { Fpu } from "./fpu/index.js";
+export * as riscv from "./hart/constants.js";
+export type { EcallHandler, HartOptions, TrapHook } from "./hart/hart.js";
+export { Hart } from "./hart/hart.js";
+export type { AclintConfig, AclintSswiState, AclintState } from "./irq/aclint.js";
+export {
+  ACLINT_MAX_HARTS,
+  Aclint,
+  AclintSswi,
+  CLINT_MMIO_SIZE,
+  CLINT_MSIP_BASE,
+  CLINT_MTIME,
+  CLINT_MTIMECMP_BASE,
+  SSWI_MMIO_SIZE,
+  SSWI_SETSSIP_BASE,
+} from "./irq/aclint.js";
+export type { InterruptTarget, IrqLine } from "./irq/irq-line.js";
+export type { MipBitNumber } from "./irq/mip.js";
+export { MipBit } from "./irq/mip.js";
+export type { PlicConfig, PlicState, PrivilegeContext } from "./irq/plic.js";
+export {
+  PLIC_CONTEXT_BASE,
+  PLIC_CONTEXT_CLAIM,
+  PLIC_CONTEXT_STRIDE,
+  PLIC_CONTEXT_THRESHOLD,
+  PLIC_ENABLE_BASE,
+  PLIC_ENABLE_STRIDE,
+  PLIC_MAX_PRIORITY,
+  PLIC_MAX_SOURCES,
+  PLIC_PENDING_BASE,
+  PLIC_PRIORITY_BASE,
+  PLIC_VIRT_SOURCE_COUNT,
+  Plic,
+  plicContext,
+  plicMmioSize,
+} from "./irq/plic.js";
+export type { MmioRegion } from "./memory/bus.js";
+export { MmioBus, MmioOverlapError } from "./memory/bus.js";
+export type { GuestMemoryOptions } from "./memory/guest-memory.js";
+export { GuestMemory, GuestMemoryRangeError, HART_STATE_BYTES } from "./memory/guest-memory.js";
+export type { AccessSize, MmioDevice } from "./memory/mmio.js";
+export type { Clock } from "./time/clock.js";
+export { VirtualClock, WallClock } from "./time/clock.js";

@@ -1,0 +1,1079 @@
+import { Fpu } from "../fpu/fpu.js";
+import type { InterruptTarget } from "../irq/irq-line.js";
+import type { MmioBus } from "../memory/bus.js";
+import type { GuestMemory } from "../memory/guest-memory.js";
+import type { Clock } from "../time/clock.js";
+import { expandCompressed } from "./compressed.js";
+import {
+  CAUSE_FETCH_ACCESS,
+  CAUSE_FETCH_PAGE_FAULT,
+  CAUSE_LOAD_ACCESS,
+  CAUSE_LOAD_PAGE_FAULT,
+  CAUSE_MACHINE_ECALL,
+  CAUSE_STORE_ACCESS,
+  CAUSE_STORE_PAGE_FAULT,
+  CAUSE_SUPERVISOR_ECALL,
+  CAUSE_USER_ECALL,
+  IRQ_M_EXT,
+  IRQ_M_SOFT,
+  IRQ_M_TIMER,
+  IRQ_S_EXT,
+  IRQ_S_SOFT,
+  IRQ_S_TIMER,
+  MENVCFG_HI_STCE,
+  MIP_SSIP,
+  MIP_STIP,
+  MSTATUS_FS,
+  MSTATUS_HI_SD,
+  MSTATUS_HI_UXL_SXL,
+  MSTATUS_MIE,
+  MSTATUS_MPIE,
+  MSTATUS_MPP,
+  MSTATUS_MPP_SHIFT,
+  MSTATUS_MPRV,
+  MSTATUS_MXR,
+  MSTATUS_SIE,
+  MSTATUS_SPIE,
+  MSTATUS_SPP,
+  MSTATUS_SUM,
+  MSTATUS_TVM,
+  MSTATUS_WRITABLE,
+  PRIV_M,
+  PRIV_S,
+  PRIV_U,
+  PTE_A,
+  PTE_D,
+  PTE_R,
+  PTE_U,
+  PTE_V,
+  PTE_W,
+  PTE_X,
+  S_INTERRUPTS,
+  SATP_MODE_BARE,
+  SATP_MODE_SV39,
+  SATP_MODE_SV48,
+  SSTATUS_MASK,
+  SSTATUS_WRITABLE,
+} from "./constants.js";
+import * as C from "./csr-numbers.js";
+import { decodeInto, SLOT_WORDS } from "./decode.js";
+import { Op, runPage, SLOW_EXIT_NEXT, SLOW_TRAPPED, TLB_SIZE } from "./interpreter.js";
+
+const ACCESS_FETCH = 0;
+const ACCESS_LOAD = 1;
+const ACCESS_STORE = 2;
+const PAGE_FAULT_CAUSE = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
+const ACCESS_FAULT_CAUSE = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
+const TWO32 = 4294967296;
+const SLOTS_PER_PAGE = 2048;
+/** Exceptions that `medeleg` can delegate (M-mode ecall stays in M). */
+const MEDELEG_WRITABLE = 0xb3ff;
+const MIE_WRITABLE = 0xaaa;
+/** `misa`: RV64 (MXL = 2) with A, C, D, F, I, M, S, U. */
+const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
+const MISA_HI = 2 << 30;
+/** Interrupts in the order the privileged spec gives them priority. */
+const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
+
+/** Called on `ecall` from S-mode when the hypervisor serves SBI itself (DESIGN §1). */
+export type EcallHandler = (hart: Hart) => void;
+
+/** Observes every trap as it is taken (cause, interrupt or not, the pc it interrupted). */
+export type TrapHook = (hart: Hart, cause: number, interrupt: boolean) => void;
+
+export interface HartOptions {
+  memory: GuestMemory;
+  bus: MmioBus;
+  clock: Clock;
+  /** `mhartid`, also the index of the register block in `memory`. */
+  hartId?: number;
+  /** Serves S-mode `ecall`s (SBI) in the host instead of trapping to M-mode. */
+  ecallHandler?: EcallHandler;
+}
+
+/**
+ * One RV64GC hart: registers in the VM's memory buffer, an interpreter over per-page decoded
+ * instructions, split software TLBs, and the privileged architecture (M/S/U, Sv39/Sv48, traps).
+ *
+ * @example
+ * const hart = new Hart({ memory, bus, clock: new WallClock() });
+ * hart.reset(0x8000_0000);
+ * hart.run(1_000_000); // retires up to a million instructions
+ */
+export class Hart implements InterruptTarget {
+  readonly mem: GuestMemory;
+  readonly bus: MmioBus;
+  readonly clock: Clock;
+  readonly hartId: number;
+  /** x0..x31 as (lo, hi) int32 pairs; index 64/65 absorbs writes to x0. */
+  readonly x: Int32Array;
+  /** f0..f31 as (lo, hi) int32 pairs. */
+  readonly f: Int32Array;
+  ecallHandler: EcallHandler | undefined;
+  /** IEEE arithmetic with exact flags for the F and D instructions. */
+  readonly fpu = new Fpu();
+  /** Called on every trap before it is taken; for tools and tests (not the hot path). */
+  onTrap: TrapHook | undefined;
+
+  pcLo = 0;
+  pcHi = 0;
+  priv = PRIV_M;
+  /** Low word of `mstatus`; the high word is fixed (UXL/SXL) plus SD, derived. */
+  mstatus = 0;
+  mie = 0;
+  mideleg = 0;
+  medeleg = 0;
+  /** Pending bits written by software (SSIP, STIP without Sstc, SEIP). */
+  mipSw = 0;
+  /** Pending levels driven by interrupt controllers and the Sstc comparator. */
+  mipExt = 0;
+  fflags = 0;
+  frm = 0;
+  /** Retired instructions, updated at block exits; see {@link blockRetired}. */
+  instret = 0;
+  /** Instructions retired in the current block before the op being executed out of line. */
+  blockRetired = 0;
+  private cycleOffset = 0;
+  private instretOffset = 0;
+  /** Plain 64-bit CSR storage by CSR number (mepc, stvec, satp, …). */
+  readonly csrLoArr = new Int32Array(4096);
+  readonly csrHiArr = new Int32Array(4096);
+  /** True after `wfi` until an enabled interrupt is pending. */
+  waiting = false;
+  /** Set by the machine to make {@link run} return at the next block boundary. */
+  stopRequested = false;
+
+  // Result registers of out-of-line helpers.
+  ldLo = 0;
+  ldHi = 0;
+  csrLo = 0;
+  csrHi = 0;
+  /** Set by a slow memory access that changed state the current block depends on. */
+  exitBlock = false;
+
+  // Software TLBs: tag = virtual page (lo word with offset bits clear, and hi word).
+  readonly rTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rTagHi = new Int32Array(TLB_SIZE);
+  readonly rHost = new Int32Array(TLB_SIZE);
+  readonly wTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wTagHi = new Int32Array(TLB_SIZE);
+  readonly wHost = new Int32Array(TLB_SIZE);
+  readonly fTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly fTagHi = new Int32Array(TLB_SIZE);
+  readonly fHost = new Int32Array(TLB_SIZE);
+
+  /** Decoded code pages by RAM page index. */
+  private codePages: (Int32Array | undefined)[];
+  private readonly scratchPage = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
+  private resValid = false;
+  private resLo = 0;
+  private resHi = 0;
+  resValueLo = 0;
+  resValueHi = 0;
+
+  constructor(options: HartOptions) {
+    this.mem = options.memory;
+    this.bus = options.bus;
+    this.clock = options.clock;
+    this.hartId = options.hartId ?? 0;
+    this.ecallHandler = options.ecallHandler;
+    if (this.hartId < 0 || this.hartId >= this.mem.hartCount) {
+      throw new RangeError(
+        `hart id ${this.hartId} has no register block (memory holds ${this.mem.hartCount})`,
+      );
+    }
+    const base = this.mem.hartStateOffset(this.hartId);
+    this.x = new Int32Array(this.mem.buffer, base, 66);
+    this.f = new Int32Array(this.mem.buffer, base + 66 * 4 + 8, 64);
+    this.codePages = new Array(this.mem.ramSize / 4096);
+    this.reset(this.mem.ramBase);
+  }
+
+  /** Architectural reset: M-mode, registers cleared, pc at `pc`. */
+  reset(pc: number, pcHi = 0): void {
+    this.x.fill(0);
+    this.f.fill(0);
+    this.pcLo = pc | 0;
+    this.pcHi = pcHi | 0;
+    this.priv = PRIV_M;
+    this.mstatus = 0;
+    this.mie = 0;
+    this.mideleg = 0;
+    this.medeleg = 0;
+    this.mipSw = 0;
+    this.mipExt = 0;
+    this.fflags = 0;
+    this.frm = 0;
+    this.csrLoArr.fill(0);
+    this.csrHiArr.fill(0);
+    this.csrLoArr[C.CSR_STIMECMP] = -1;
+    this.csrHiArr[C.CSR_STIMECMP] = -1;
+    this.waiting = false;
+    this.stopRequested = false;
+    this.resValid = false;
+    this.flushTlb();
+    this.flushDecodeCache();
+  }
+
+  /** The pc as a number (exact below 2^53; kernel addresses are negative as int64). */
+  get pc(): number {
+    return this.pcHi * TWO32 + (this.pcLo >>> 0);
+  }
+
+  /** Reads integer register `i` as a signed number (exact when |value| < 2^53). */
+  getX(i: number): number {
+    return this.x[2 * i + 1] * TWO32 + (this.x[2 * i] >>> 0);
+  }
+
+  /** Reads integer register `i` as an unsigned BigInt (for tools and tests, not the hot path). */
+  getXBig(i: number): bigint {
+    return (BigInt(this.x[2 * i + 1] >>> 0) << 32n) | BigInt(this.x[2 * i] >>> 0);
+  }
+
+  /** Sets integer register `i` (ignored for x0) from a number or BigInt. */
+  setX(i: number, value: number | bigint): void {
+    if (i === 0) return;
+    const v = BigInt.asUintN(64, BigInt(value));
+    this.x[2 * i] = Number(v & 0xffffffffn) | 0;
+    this.x[2 * i + 1] = Number(v >> 32n) | 0;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /**
+   * Runs until `budget` instructions have retired, the hart waits (`wfi`), or
+   * {@link stopRequested} is set. Interrupts are taken at block boundaries. Returns the number
+   * of instructions retired (traps taken while fetching count as one each, so a hart stuck in a
+   * fault loop still returns).
+   */
+  run(budget: number): number {
+    if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) !== 0) this.updateSstc();
+    let done = 0;
+    while (done < budget) {
+      if (((this.mipSw | this.mipExt) & this.mie) !== 0) {
+        this.waiting = false;
+        const cause = this.pendingInterrupt();
+        if (cause >= 0) this.trap(cause, true, 0, 0);
+      }
+      if (this.waiting || this.stopRequested) break;
+      const pcLo = this.pcLo;
+      const ix = (pcLo >>> 12) & (TLB_SIZE - 1);
+      let host: number;
+      if (this.fTagLo[ix] === (pcLo & -4096) && this.fTagHi[ix] === this.pcHi) host = this.fHost[ix];
+      else {
+        host = this.fetchTranslate();
+        if (host < 0) {
+          done++;
+          continue;
+        }
+      }
+      const page = this.codePageAt(host);
+      const n = runPage(this, page, host, budget - done);
+      // A block that retired nothing raised an exception: charge it so fault loops still end.
+      done += n > 0 ? n : 1;
+      this.instret += n;
+    }
+    return done;
+  }
+
+  /** Host byte offset of the RAM page holding pc, filling the fetch TLB; -1 after a fault. */
+  private fetchTranslate(): number {
+    const pa = this.translate(this.pcLo, this.pcHi, ACCESS_FETCH, this.priv);
+    if (pa < 0) return -1;
+    const page = pa - (pa % 4096);
+    if (!this.mem.containsRam(page, 4096)) {
+      this.raiseException(CAUSE_FETCH_ACCESS, this.pcLo, this.pcHi);
+      return -1;
+    }
+    const host = this.mem.ramOffset + (page - this.mem.ramBase);
+    const ix = (this.pcLo >>> 12) & (TLB_SIZE - 1);
+    this.fTagLo[ix] = this.pcLo & -4096;
+    this.fTagHi[ix] = this.pcHi;
+    this.fHost[ix] = host | 0;
+    return host;
+  }
+
+  private codePageAt(host: number): Int32Array {
+    const index = (host - this.mem.ramOffset) >>> 12;
+    let page = this.codePages[index];
+    if (page === undefined) {
+      page = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
+      page[SLOTS_PER_PAGE * SLOT_WORDS] = Op.EXIT_PAGE;
+      this.codePages[index] = page;
+      // Stores to this page must now take the slow path, which invalidates decoded code.
+      const h = host | 0;
+      const wHost = this.wHost;
+      const wTagLo = this.wTagLo;
+      for (let i = 0; i < TLB_SIZE; i++) if (wHost[i] === h) wTagLo[i] = -1;
+    }
+    return page;
+  }
+
+  /** Decodes the instruction at `pcLo` (in the page at `hostPage`) into slot word offset `s`. */
+  decodeSlot(d: Int32Array, s: number, hostPage: number, pcLo: number): void {
+    const off = pcLo & 0xfff;
+    const u16 = this.mem.u16;
+    const low = u16[(hostPage + off) >>> 1];
+    if ((low & 3) !== 3) {
+      const inst = expandCompressed(low);
+      if (inst === 0) {
+        d[s] = Op.ILLEGAL;
+        d[s + 1] = 0;
+        d[s + 2] = low;
+        d[s + 3] = 2;
+      } else decodeInto(d, s, inst, low, 2);
+    } else if (off === 0xffe) {
+      d[s] = Op.CROSS_PAGE;
+      d[s + 3] = 4;
+    } else {
+      const inst = low | (u16[(hostPage + off + 2) >>> 1] << 16);
+      decodeInto(d, s, inst, inst, 4);
+    }
+  }
+
+  /** Executes the one 4-byte instruction that straddles a page end. Returns 1 if it retired. */
+  execCrossPage(): number {
+    const inst = this.fetchRaw();
+    if (this.exitBlock) {
+      // fetching the second half faulted
+      this.exitBlock = false;
+      return 0;
+    }
+    const s = (this.pcLo & 0xfff) << 1;
+    decodeInto(this.scratchPage, s, inst, inst, 4);
+    return runPage(this, this.scratchPage, -1, 1);
+  }
+
+  /**
+   * The raw bits of the instruction at pc (for `*tval` on illegal instructions). Sets
+   * {@link exitBlock} and raises the fetch fault if a half cannot be fetched.
+   */
+  fetchRaw(): number {
+    const low = this.fetchHalf(this.pcLo, this.pcHi);
+    if (low < 0) return 0;
+    if ((low & 3) !== 3) return low;
+    const lo2 = (this.pcLo + 2) | 0;
+    const hi2 = lo2 >>> 0 < this.pcLo >>> 0 ? (this.pcHi + 1) | 0 : this.pcHi;
+    const high = this.fetchHalf(lo2, hi2);
+    if (high < 0) return 0;
+    return low | (high << 16);
+  }
+
+  private fetchHalf(lo: number, hi: number): number {
+    const pa = this.translate(lo, hi, ACCESS_FETCH, this.priv);
+    if (pa < 0 || !this.mem.containsRam(pa, 2)) {
+      if (pa >= 0) this.raiseException(CAUSE_FETCH_ACCESS, lo, hi);
+      this.exitBlock = true;
+      return -1;
+    }
+    return this.mem.u16[(this.mem.ramOffset + (pa - this.mem.ramBase)) >>> 1];
+  }
+
+  /** pc = pcLo + len, carrying into the high word. */
+  setNextPc(pcLo: number, len: number): void {
+    const lo = (pcLo + len) | 0;
+    if (lo >>> 0 < pcLo >>> 0) this.pcHi = (this.pcHi + 1) | 0;
+    this.pcLo = lo;
+  }
+
+  /** pc = (pcLo, this.pcHi) + sign-extended `imm`. */
+  jumpRelative(pcLo: number, imm: number): void {
+    const lo = (pcLo + imm) | 0;
+    this.pcHi = (this.pcHi + (imm >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+    this.pcLo = lo;
+  }
+
+  jumpTo(lo: number, hi: number): void {
+    this.pcLo = lo & -2;
+    this.pcHi = hi;
+  }
+
+  // ---------------------------------------------------------------- traps and interrupts
+
+  /** Raises a synchronous exception at the current pc. */
+  raiseException(cause: number, tvalLo: number, tvalHi: number): void {
+    this.trap(cause, false, tvalLo, tvalHi);
+  }
+
+  private trap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+    this.onTrap?.(this, cause, interrupt);
+    const prev = this.priv;
+    const deleg = interrupt ? this.mideleg : this.medeleg;
+    const lo = this.csrLoArr;
+    const hi = this.csrHiArr;
+    let ms = this.mstatus;
+    if (prev <= PRIV_S && ((deleg >>> cause) & 1) !== 0) {
+      lo[C.CSR_SEPC] = this.pcLo;
+      hi[C.CSR_SEPC] = this.pcHi;
+      lo[C.CSR_SCAUSE] = cause;
+      hi[C.CSR_SCAUSE] = interrupt ? 1 << 31 : 0;
+      lo[C.CSR_STVAL] = tvalLo;
+      hi[C.CSR_STVAL] = tvalHi;
+      ms = (ms & ~MSTATUS_SPIE) | ((ms & MSTATUS_SIE) !== 0 ? MSTATUS_SPIE : 0);
+      ms = (ms & ~MSTATUS_SIE & ~MSTATUS_SPP) | (prev === PRIV_S ? MSTATUS_SPP : 0);
+      this.mstatus = ms;
+      this.setPriv(PRIV_S);
+      this.enterVector(lo[C.CSR_STVEC], hi[C.CSR_STVEC], cause, interrupt);
+    } else {
+      lo[C.CSR_MEPC] = this.pcLo;
+      hi[C.CSR_MEPC] = this.pcHi;
+      lo[C.CSR_MCAUSE] = cause;
+      hi[C.CSR_MCAUSE] = interrupt ? 1 << 31 : 0;
+      lo[C.CSR_MTVAL] = tvalLo;
+      hi[C.CSR_MTVAL] = tvalHi;
+      ms = (ms & ~MSTATUS_MPIE) | ((ms & MSTATUS_MIE) !== 0 ? MSTATUS_MPIE : 0);
+      ms = (ms & ~MSTATUS_MIE & ~MSTATUS_MPP) | (prev << MSTATUS_MPP_SHIFT);
+      this.mstatus = ms;
+      this.setPriv(PRIV_M);
+      this.enterVector(lo[C.CSR_MTVEC], hi[C.CSR_MTVEC], cause, interrupt);
+    }
+  }
+
+  private enterVector(tvecLo: number, tvecHi: number, cause: number, interrupt: boolean): void {
+    const base = tvecLo & -4;
+    const target = interrupt && (tvecLo & 3) === 1 ? (base + 4 * cause) | 0 : base;
+    this.pcHi = target >>> 0 < base >>> 0 ? (tvecHi + 1) | 0 : tvecHi;
+    this.pcLo = target;
+  }
+
+  /** The interrupt to take now (its number), or -1. */
+  pendingInterrupt(): number {
+    const pend = (this.mipSw | this.mipExt) & this.mie;
+    if (pend === 0) return -1;
+    const priv = this.priv;
+    const mEnabled = priv < PRIV_M || (this.mstatus & MSTATUS_MIE) !== 0;
+    const sEnabled = priv < PRIV_S || (priv === PRIV_S && (this.mstatus & MSTATUS_SIE) !== 0);
+    let take = 0;
+    if (mEnabled) take |= pend & ~this.mideleg;
+    if (sEnabled) take |= pend & this.mideleg;
+    if (take === 0) return -1;
+    for (const irq of INTERRUPT_PRIORITY) if ((take >>> irq) & 1) return irq;
+    return -1;
+  }
+
+  /** Drives one `mip` bit from an interrupt controller (see {@link InterruptTarget}). */
+  setPending(mipBit: number, level: boolean): void {
+    if (mipBit === IRQ_S_SOFT) {
+      // SSWI is edge-style: a write of 1 sets SSIP, software clears it.
+      if (level) this.mipSw |= MIP_SSIP;
+    } else {
+      const m = 1 << mipBit;
+      this.mipExt = level ? this.mipExt | m : this.mipExt & ~m;
+    }
+    if (level && ((this.mipSw | this.mipExt) & this.mie) !== 0) this.waiting = false;
+  }
+
+  /** `wfi`: wait unless an enabled interrupt is already pending. */
+  waitForInterrupt(): void {
+    if (((this.mipSw | this.mipExt) & this.mie) === 0) this.waiting = true;
+  }
+
+  /** `ecall`: served by the hypervisor's SBI when it comes from S-mode and a handler is set. */
+  ecall(): number {
+    if (this.priv === PRIV_S && this.ecallHandler !== undefined) {
+      this.ecallHandler(this);
+      return SLOW_EXIT_NEXT;
+    }
+    const cause =
+      this.priv === PRIV_U
+        ? CAUSE_USER_ECALL
+        : this.priv === PRIV_S
+          ? CAUSE_SUPERVISOR_ECALL
+          : CAUSE_MACHINE_ECALL;
+    this.raiseException(cause, 0, 0);
+    return SLOW_TRAPPED;
+  }
+
+  setPriv(p: number): void {
+    if (p !== this.priv) {
+      this.priv = p;
+      this.flushTlb();
+    }
+  }
+
+  /** Re-evaluates the Sstc comparator (`time >= stimecmp` drives STIP). */
+  updateSstc(): void {
+    const now = this.clock.now();
+    const cmp = (this.csrHiArr[C.CSR_STIMECMP] >>> 0) * TWO32 + (this.csrLoArr[C.CSR_STIMECMP] >>> 0);
+    this.setPending(IRQ_S_TIMER, now >= cmp);
+  }
+
+  /** Ticks until STIP would rise from Sstc, or Infinity; lets an idle machine sleep. */
+  sstcDeadline(): number {
+    if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) === 0) return Number.POSITIVE_INFINITY;
+    return (this.csrHiArr[C.CSR_STIMECMP] >>> 0) * TWO32 + (this.csrLoArr[C.CSR_STIMECMP] >>> 0);
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** Privilege used for data accesses (MPRV makes M-mode loads/stores use MPP). */
+  private dataPriv(): number {
+    if (this.priv === PRIV_M && (this.mstatus & MSTATUS_MPRV) !== 0) {
+      return (this.mstatus & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT;
+    }
+    return this.priv;
+  }
+
+  flushTlb(): void {
+    this.rTagLo.fill(-1);
+    this.wTagLo.fill(-1);
+    this.fTagLo.fill(-1);
+  }
+
+  /** Drops all decoded code (fence.i, remote fence.i, DMA into code). */
+  flushDecodeCache(): void {
+    this.codePages = new Array(this.mem.ramSize / 4096);
+  }
+
+  /** Drops decoded code for guest RAM `[addr, addr + length)` after a host-side write. */
+  invalidateCode(addr: number, length: number): void {
+    const first = Math.floor((addr - this.mem.ramBase) / 4096);
+    const last = Math.floor((addr + length - 1 - this.mem.ramBase) / 4096);
+    for (let i = Math.max(0, first); i <= last && i < this.codePages.length; i++)
+      this.codePages[i] = undefined;
+  }
+
+  /**
+   * Translates a virtual address. Returns the physical address, or -1 after raising the page or
+   * access fault. Sets A/D bits in hardware.
+   */
+  private translate(aLo: number, aHi: number, access: number, priv: number): number {
+    const satpHi = this.csrHiArr[C.CSR_SATP];
+    const mode = satpHi >>> 28;
+    if (priv === PRIV_M || mode === SATP_MODE_BARE) return (aHi >>> 0) * TWO32 + (aLo >>> 0);
+    const levels = mode === SATP_MODE_SV39 ? 3 : 4;
+    const top = mode === SATP_MODE_SV39 ? aHi >> 6 : aHi >> 15;
+    if (top !== 0 && top !== -1) return this.pageFault(access, aLo, aHi);
+    let table = ((this.csrLoArr[C.CSR_SATP] >>> 0) + (satpHi & 0xfff) * TWO32) * 4096;
+    const mem = this.mem;
+    const i32 = mem.i32;
+    for (let level = levels - 1; level >= 0; level--) {
+      const vpn =
+        level === 0
+          ? (aLo >>> 12) & 0x1ff
+          : level === 1
+            ? (aLo >>> 21) & 0x1ff
+            : level === 2
+              ? ((aLo >>> 30) | (aHi << 2)) & 0x1ff
+              : (aHi >>> 7) & 0x1ff;
+      const pteAddr = table + vpn * 8;
+      if (!mem.containsRam(pteAddr, 8)) {
+        this.raiseException(ACCESS_FAULT_CAUSE[access], aLo, aHi);
+        return -1;
+      }
+      const q = (mem.ramOffset + (pteAddr - mem.ramBase)) >>> 2;
+      let pte = i32[q];
+      const pteHi = i32[q + 1];
+      if ((pte & PTE_V) === 0 || ((pte & PTE_R) === 0 && (pte & PTE_W) !== 0)) {
+        return this.pageFault(access, aLo, aHi);
+      }
+      const ppn = (pte >>> 10) + (pteHi & 0x3fffff) * 4194304;
+      if ((pte & (PTE_R | PTE_X)) === 0) {
+        if (level === 0) return this.pageFault(access, aLo, aHi);
+        table = ppn * 4096;
+        continue;
+      }
+      // Leaf: permissions.
+      if ((pte & PTE_U) !== 0) {
+        if (priv === PRIV_S && (access === ACCESS_FETCH || (this.mstatus & MSTATUS_SUM) === 0)) {
+          return this.pageFault(access, aLo, aHi);
+        }
+      } else if (priv === PRIV_U) return this.pageFault(access, aLo, aHi);
+      const ok =
+        access === ACCESS_FETCH
+          ? (pte & PTE_X) !== 0
+          : access === ACCESS_LOAD
+            ? (pte & PTE_R) !== 0 || ((this.mstatus & MSTATUS_MXR) !== 0 && (pte & PTE_X) !== 0)
+            : (pte & PTE_W) !== 0;
+      if (!ok) return this.pageFault(access, aLo, aHi);
+      const superBits = 9 * level;
+      if (superBits > 0 && ppn % 2 ** superBits !== 0) return this.pageFault(access, aLo, aHi);
+      const want = PTE_A | (access === ACCESS_STORE ? PTE_D : 0);
+      if ((pte & want) !== want) {
+        pte |= want;
+        i32[q] = pte;
+        this.invalidateCode(pteAddr, 8);
+      }
+      const offsetBits = 12 + superBits;
+      const offset =
+        offsetBits <= 30 ? (aLo & ((1 << offsetBits) - 1)) >>> 0 : (aLo >>> 0) + (aHi & 0x7f) * TWO32;
+      return (ppn - (ppn % 2 ** superBits)) * 4096 + offset;
+    }
+    return this.pageFault(access, aLo, aHi);
+  }
+
+  private pageFault(access: number, aLo: number, aHi: number): number {
+    this.raiseException(PAGE_FAULT_CAUSE[access], aLo, aHi);
+    return -1;
+  }
+
+  /**
+   * Loads `size` bytes (zero-extended into {@link ldLo}/{@link ldHi}) through the full path:
+   * translation, misaligned access emulation, TLB fill and MMIO. False after raising a fault.
+   */
+  loadSlow(aLo: number, aHi: number, size: number): boolean {
+    const off = aLo & 0xfff;
+    if (off + size > 4096) return this.crossPageAccess(aLo, aHi, size, false, 0, 0);
+    const pa = this.translate(aLo, aHi, ACCESS_LOAD, this.dataPriv());
+    if (pa < 0) return false;
+    const mem = this.mem;
+    if (mem.containsRam(pa, size)) {
+      const page = pa - off;
+      const host = mem.ramOffset + (page - mem.ramBase);
+      const ix = (aLo >>> 12) & (TLB_SIZE - 1);
+      this.rTagLo[ix] = aLo & -4096;
+      this.rTagHi[ix] = aHi;
+      this.rHost[ix] = host | 0;
+      this.readHost(host + off, size);
+      return true;
+    }
+    return this.mmioRead(pa, size, aLo, aHi);
+  }
+
+  private readHost(host: number, size: number): void {
+    const u8 = this.mem.u8;
+    let lo = 0;
+    let hi = 0;
+    for (let i = size - 1; i >= 0; i--) {
+      if (i >= 4) hi = (hi << 8) | u8[host + i];
+      else lo = (lo << 8) | u8[host + i];
+    }
+    this.ldLo = lo | 0;
+    this.ldHi = hi | 0;
+  }
+
+  private mmioRead(pa: number, size: number, aLo: number, aHi: number): boolean {
+    const region = this.bus.find(pa);
+    if (region === undefined || pa + size > region.base + region.size) {
+      this.raiseException(CAUSE_LOAD_ACCESS, aLo, aHi);
+      return false;
+    }
+    const off = pa - region.base;
+    const dev = region.device;
+    if (size === 8) {
+      this.ldLo = dev.read(off, 4) | 0;
+      this.ldHi = dev.read(off + 4, 4) | 0;
+    } else {
+      this.ldLo = dev.read(off, size as 1 | 2 | 4) | 0;
+      this.ldHi = 0;
+    }
+    this.exitBlock = true;
+    return true;
+  }
+
+  /** Stores the low `size` bytes of (vLo, vHi). False after raising a fault. */
+  storeSlow(aLo: number, aHi: number, size: number, vLo: number, vHi: number): boolean {
+    const off = aLo & 0xfff;
+    if (off + size > 4096) return this.crossPageAccess(aLo, aHi, size, true, vLo, vHi);
+    const pa = this.translate(aLo, aHi, ACCESS_STORE, this.dataPriv());
+    if (pa < 0) return false;
+    const mem = this.mem;
+    if (mem.containsRam(pa, size)) {
+      const page = pa - off;
+      const host = mem.ramOffset + (page - mem.ramBase);
+      this.noteRamWrite(host);
+      const ix = (aLo >>> 12) & (TLB_SIZE - 1);
+      this.wTagLo[ix] = aLo & -4096;
+      this.wTagHi[ix] = aHi;
+      this.wHost[ix] = host | 0;
+      this.writeHost(host + off, size, vLo, vHi);
+      return true;
+    }
+    return this.mmioWrite(pa, size, vLo, vHi, aLo, aHi);
+  }
+
+  /** Invalidates decoded code on the RAM page at host offset `hostPage` before a write. */
+  private noteRamWrite(hostPage: number): void {
+    const index = (hostPage - this.mem.ramOffset) >>> 12;
+    if (this.codePages[index] !== undefined) {
+      this.codePages[index] = undefined;
+      this.exitBlock = true;
+    }
+  }
+
+  private writeHost(host: number, size: number, vLo: number, vHi: number): void {
+    const u8 = this.mem.u8;
+    for (let i = 0; i < size; i++) {
+      u8[host + i] = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));
+    }
+  }
+
+  private mmioWrite(pa: number, size: number, vLo: number, vHi: number, aLo: number, aHi: number): boolean {
+    const region = this.bus.find(pa);
+    if (region === undefined || pa + size > region.base + region.size) {
+      this.raiseException(CAUSE_STORE_ACCESS, aLo, aHi);
+      return false;
+    }
+    const off = pa - region.base;
+    const dev = region.device;
+    if (size === 8) {
+      dev.write(off, 4, vLo >>> 0);
+      dev.write(off + 4, 4, vHi >>> 0);
+    } else {
+      const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+      dev.write(off, size as 1 | 2 | 4, (vLo & mask) >>> 0);
+    }
+    this.exitBlock = true;
+    return true;
+  }
+
+  /** A misaligned access that spans two pages: both are translated before any byte moves. */
+  private crossPageAccess(
+    aLo: number,
+    aHi: number,
+    size: number,
+    store: boolean,
+    vLo: number,
+    vHi: number,
+  ): boolean {
+    const access = store ? ACCESS_STORE : ACCESS_LOAD;
+    const priv = this.dataPriv();
+    const firstLen = 4096 - (aLo & 0xfff);
+    const bLo = (aLo + firstLen) | 0;
+    const bHi = bLo >>> 0 < aLo >>> 0 ? (aHi + 1) | 0 : aHi;
+    const pa1 = this.translate(aLo, aHi, access, priv);
+    if (pa1 < 0) return false;
+    const pa2 = this.translate(bLo, bHi, access, priv);
+    if (pa2 < 0) return false;
+    const mem = this.mem;
+    if (!mem.containsRam(pa1, firstLen) || !mem.containsRam(pa2, size - firstLen)) {
+      this.raiseException(ACCESS_FAULT_CAUSE[access], aLo, aHi);
+      return false;
+    }
+    const h1 = mem.ramOffset + (pa1 - mem.ramBase);
+    const h2 = mem.ramOffset + (pa2 - mem.ramBase);
+    const u8 = mem.u8;
+    if (store) {
+      this.noteRamWrite(h1 - (h1 % 4096));
+      this.noteRamWrite(h2 - (h2 % 4096));
+      for (let i = 0; i < size; i++) {
+        const byte = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));
+        u8[i < firstLen ? h1 + i : h2 + (i - firstLen)] = byte;
+      }
+      return true;
+    }
+    let lo = 0;
+    let hi = 0;
+    for (let i = size - 1; i >= 0; i--) {
+      const byte = u8[i < firstLen ? h1 + i : h2 + (i - firstLen)];
+      if (i >= 4) hi = (hi << 8) | byte;
+      else lo = (lo << 8) | byte;
+    }
+    this.ldLo = lo | 0;
+    this.ldHi = hi | 0;
+    return true;
+  }
+
+  /**
+   * Translates an AMO/LR/SC address (aligned by the caller) to a host byte offset in RAM, with
+   * store permission (load permission for LR). -1 after raising a fault.
+   */
+  translateAtomic(aLo: number, aHi: number, isLr: boolean): number {
+    const access = isLr ? ACCESS_LOAD : ACCESS_STORE;
+    const pa = this.translate(aLo, aHi, access, this.dataPriv());
+    if (pa < 0) return -1;
+    const mem = this.mem;
+    if (!mem.containsRam(pa, 8)) {
+      this.raiseException(ACCESS_FAULT_CAUSE[access], aLo, aHi);
+      return -1;
+    }
+    const host = mem.ramOffset + (pa - mem.ramBase);
+    if (!isLr) this.noteRamWrite(host - (host % 4096));
+    return host;
+  }
+
+  /** LR: remembers the address and the value read, which SC compares against. */
+  setReservation(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.resValid = true;
+    this.resLo = lo;
+    this.resHi = hi;
+    this.resValueLo = valueLo;
+    this.resValueHi = valueHi;
+  }
+
+  reservationMatches(lo: number, hi: number): boolean {
+    return this.resValid && this.resLo === lo && this.resHi === hi;
+  }
+
+  clearReservation(): void {
+    this.resValid = false;
+  }
+
+  // ---------------------------------------------------------------- CSRs
+
+  /** Privilege, read-only and counter-enable checks for an access to `csr`. */
+  csrAccessAllowed(csr: number, writes: boolean): boolean {
+    const priv = this.priv;
+    if (priv < ((csr >>> 8) & 3)) return false;
+    if (writes && csr >>> 10 === 3) return false;
+    if (csr >= C.CSR_CYCLE && csr <= C.CSR_HPMCOUNTER31) {
+      const bit = 1 << (csr - C.CSR_CYCLE);
+      if (priv < PRIV_M && (this.csrLoArr[C.CSR_MCOUNTEREN] & bit) === 0) return false;
+      if (priv === PRIV_U && (this.csrLoArr[C.CSR_SCOUNTEREN] & bit) === 0) return false;
+    }
+    if (csr === C.CSR_SATP && priv === PRIV_S && (this.mstatus & MSTATUS_TVM) !== 0) return false;
+    if (csr === C.CSR_STIMECMP && priv === PRIV_S) {
+      if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) === 0) return false;
+      if ((this.csrLoArr[C.CSR_MCOUNTEREN] & 2) === 0) return false;
+    }
+    if (csr <= C.CSR_FCSR && (this.mstatus & MSTATUS_FS) === 0) return false;
+    return true;
+  }
+
+  private counterValue(offset: number): void {
+    const v = this.instret + this.blockRetired + offset;
+    this.csrHi = Math.floor(v / TWO32) | 0;
+    this.csrLo = v | 0;
+  }
+
+  /** Reads `csr` into {@link csrLo}/{@link csrHi}; false if it does not exist. */
+  csrRead(csr: number): boolean {
+    const lo = this.csrLoArr;
+    const hi = this.csrHiArr;
+    let vLo = 0;
+    let vHi = 0;
+    switch (csr) {
+      case C.CSR_FFLAGS:
+        vLo = this.fflags;
+        break;
+      case C.CSR_FRM:
+        vLo = this.frm;
+        break;
+      case C.CSR_FCSR:
+        vLo = (this.frm << 5) | this.fflags;
+        break;
+      case C.CSR_CYCLE:
+      case C.CSR_MCYCLE:
+        this.counterValue(this.cycleOffset);
+        return true;
+      case C.CSR_INSTRET:
+      case C.CSR_MINSTRET:
+        this.counterValue(this.instretOffset);
+        return true;
+      case C.CSR_TIME: {
+        const t = this.clock.now();
+        vHi = Math.floor(t / TWO32) | 0;
+        vLo = t | 0;
+        break;
+      }
+      case C.CSR_SSTATUS:
+        vLo = this.mstatus & SSTATUS_MASK;
+        vHi = (MSTATUS_HI_UXL_SXL & 3) | this.sdBit();
+        break;
+      case C.CSR_SIE:
+        vLo = this.mie & this.mideleg;
+        break;
+      case C.CSR_SIP:
+        vLo = (this.mipSw | this.mipExt) & this.mideleg;
+        break;
+      case C.CSR_MSTATUS:
+        vLo = this.mstatus;
+        vHi = MSTATUS_HI_UXL_SXL | this.sdBit();
+        break;
+      case C.CSR_MISA:
+        vLo = MISA_LO;
+        vHi = MISA_HI;
+        break;
+      case C.CSR_MEDELEG:
+        vLo = this.medeleg;
+        break;
+      case C.CSR_MIDELEG:
+        vLo = this.mideleg;
+        break;
+      case C.CSR_MIE:
+        vLo = this.mie;
+        break;
+      case C.CSR_MIP:
+        vLo = this.mipSw | this.mipExt;
+        break;
+      case C.CSR_MHARTID:
+        vLo = this.hartId;
+        break;
+      case C.CSR_MVENDORID:
+      case C.CSR_MARCHID:
+      case C.CSR_MIMPID:
+      case C.CSR_MCONFIGPTR:
+        break;
+      case C.CSR_STVEC:
+      case C.CSR_SCOUNTEREN:
+      case C.CSR_SENVCFG:
+      case C.CSR_SSCRATCH:
+      case C.CSR_SEPC:
+      case C.CSR_SCAUSE:
+      case C.CSR_STVAL:
+      case C.CSR_STIMECMP:
+      case C.CSR_SATP:
+      case C.CSR_MTVEC:
+      case C.CSR_MCOUNTEREN:
+      case C.CSR_MENVCFG:
+      case C.CSR_MCOUNTINHIBIT:
+      case C.CSR_MSCRATCH:
+      case C.CSR_MEPC:
+      case C.CSR_MCAUSE:
+      case C.CSR_MTVAL:
+        vLo = lo[csr];
+        vHi = hi[csr];
+        break;
+      default:
+        if (csr >= C.CSR_HPMCOUNTER3 && csr <= C.CSR_HPMCOUNTER31) break;
+        if (csr >= C.CSR_MHPMCOUNTER3 && csr <= C.CSR_MHPMCOUNTER31) break;
+        if (csr >= C.CSR_MHPMEVENT3 && csr <= C.CSR_MHPMEVENT31) break;
+        if (csr >= C.CSR_PMPCFG0 && csr <= C.CSR_PMPCFG15 && (csr & 1) === 0) {
+          vLo = lo[csr];
+          vHi = hi[csr];
+          break;
+        }
+        if (csr >= C.CSR_PMPADDR0 && csr <= C.CSR_PMPADDR63) {
+          vLo = lo[csr];
+          vHi = hi[csr];
+          break;
+        }
+        return false;
+    }
+    this.csrLo = vLo | 0;
+    this.csrHi = vHi | 0;
+    return true;
+  }
+
+  private sdBit(): number {
+    return (this.mstatus & MSTATUS_FS) === MSTATUS_FS ? MSTATUS_HI_SD : 0;
+  }
+
+  /** Marks the FP state dirty (any write to an f register or fcsr). */
+  markFpDirty(): void {
+    this.mstatus |= MSTATUS_FS;
+  }
+
+  /** Writes `csr` (already permission-checked); false if it does not exist or is read-only. */
+  csrWrite(csr: number, vLo: number, vHi: number): boolean {
+    const lo = this.csrLoArr;
+    const hi = this.csrHiArr;
+    switch (csr) {
+      case C.CSR_FFLAGS:
+        this.fflags = vLo & 31;
+        this.markFpDirty();
+        return true;
+      case C.CSR_FRM:
+        this.frm = vLo & 7;
+        this.markFpDirty();
+        return true;
+      case C.CSR_FCSR:
+        this.fflags = vLo & 31;
+        this.frm = (vLo >>> 5) & 7;
+        this.markFpDirty();
+        return true;
+      case C.CSR_MCYCLE:
+        this.cycleOffset = vHi * TWO32 + (vLo >>> 0) - (this.instret + this.blockRetired + 1);
+        return true;
+      case C.CSR_MINSTRET:
+        this.instretOffset = vHi * TWO32 + (vLo >>> 0) - (this.instret + this.blockRetired + 1);
+        return true;
+      case C.CSR_SSTATUS:
+        this.writeMstatus((this.mstatus & ~SSTATUS_WRITABLE) | (vLo & SSTATUS_WRITABLE));
+        return true;
+      case C.CSR_MSTATUS:
+        this.writeMstatus((this.mstatus & ~MSTATUS_WRITABLE) | (vLo & MSTATUS_WRITABLE));
+        return true;
+      case C.CSR_MISA:
+        return true;
+      case C.CSR_MEDELEG:
+        this.medeleg = vLo & MEDELEG_WRITABLE;
+        return true;
+      case C.CSR_MIDELEG:
+        this.mideleg = vLo & S_INTERRUPTS;
+        return true;
+      case C.CSR_MIE:
+        this.mie = vLo & MIE_WRITABLE;
+        return true;
+      case C.CSR_SIE:
+        this.mie = (this.mie & ~this.mideleg) | (vLo & this.mideleg & MIE_WRITABLE);
+        return true;
+      case C.CSR_MIP: {
+        let writable = S_INTERRUPTS;
+        if ((hi[C.CSR_MENVCFG] & MENVCFG_HI_STCE) !== 0) writable &= ~MIP_STIP;
+        this.mipSw = (this.mipSw & ~writable) | (vLo & writable);
+        return true;
+      }
+      case C.CSR_SIP: {
+        const writable = MIP_SSIP & this.mideleg;
+        this.mipSw = (this.mipSw & ~writable) | (vLo & writable);
+        return true;
+      }
+      case C.CSR_MTVEC:
+      case C.CSR_STVEC:
+        if ((vLo & 3) < 2) {
+          lo[csr] = vLo;
+          hi[csr] = vHi;
+        }
+        return true;
+      case C.CSR_MEPC:
+      case C.CSR_SEPC:
+        lo[csr] = vLo & -2;
+        hi[csr] = vHi;
+        return true;
+      case C.CSR_MCOUNTEREN:
+      case C.CSR_SCOUNTEREN:
+      case C.CSR_MCOUNTINHIBIT:
+        lo[csr] = vLo;
+        return true;
+      case C.CSR_MENVCFG:
+        lo[csr] = vLo & 1;
+        hi[csr] = vHi & MENVCFG_HI_STCE;
+        if ((vHi & MENVCFG_HI_STCE) === 0) this.setPending(IRQ_S_TIMER, false);
+        else this.updateSstc();
+        return true;
+      case C.CSR_SENVCFG:
+        lo[csr] = vLo & 1;
+        return true;
+      case C.CSR_STIMECMP:
+        lo[csr] = vLo;
+        hi[csr] = vHi;
+        this.updateSstc();
+        return true;
+      case C.CSR_SATP: {
+        const mode = vHi >>> 28;
+        if (mode === SATP_MODE_BARE || mode === SATP_MODE_SV39 || mode === SATP_MODE_SV48) {
+          lo[csr] = vLo;
+          // ASID (bits 44–59) is 16 bits; PPN bits 32–43 are in the low 12 bits of the high word.
+          hi[csr] = vHi & 0xf0000fff ? vHi : vHi;
+          this.flushTlb();
+        }
+        return true;
+      }
+      case C.CSR_SSCRATCH:
+      case C.CSR_SCAUSE:
+      case C.CSR_STVAL:
+      case C.CSR_MSCRATCH:
+      case C.CSR_MCAUSE:
+      case C.CSR_MTVAL:
+        lo[csr] = vLo;
+        hi[csr] = vHi;
+        return true;
+      default:
+        if (csr >= C.CSR_MHPMCOUNTER3 && csr <= C.CSR_MHPMCOUNTER31) return true;
+        if (csr >= C.CSR_MHPMEVENT3 && csr <= C.CSR_MHPMEVENT31) return true;
+        if (csr >= C.CSR_PMPCFG0 && csr <= C.CSR_PMPCFG15 && (csr & 1) === 0) {
+          lo[csr] = vLo;
+          hi[csr] = vHi;
+          return true;
+        }
+        if (csr >= C.CSR_PMPADDR0 && csr <= C.CSR_PMPADDR63) {
+          lo[csr] = vLo;
+          hi[csr] = vHi & 0x3fffff;
+          return true;
+        }
+        return false;
+    }
+  }
+
+  private writeMstatus(v: number): void {
+    const old = this.mstatus;
+    // MPP is WARL: the reserved value 2 keeps the previous mode.
+    if ((v & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT === 2) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
+    this.mstatus = v;
+    const translationBits = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
+    if (((old ^ v) & translationBits) !== 0) this.flushTlb();
+  }
+}
+
+export { PRIV_M, PRIV_S, PRIV_U };
