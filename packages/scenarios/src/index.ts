@@ -1,1 +1,1 @@
-export {};
+export * from "./diff/index.js";
