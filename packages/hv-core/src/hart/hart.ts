@@ -57,7 +57,7 @@ import {
 } from "./constants.js";
 import * as C from "./csr-numbers.js";
 import { decodeInto, SLOT_WORDS } from "./decode.js";
-import { Op, runPage, SLOW_EXIT_NEXT, SLOW_TRAPPED, TLB_SIZE } from "./interpreter.js";
+import { Op, runPage, SLOW_EXIT_JUMPED, SLOW_EXIT_NEXT, SLOW_TRAPPED, TLB_SIZE } from "./interpreter.js";
 
 const ACCESS_FETCH = 0;
 const ACCESS_LOAD = 1;
@@ -66,6 +66,8 @@ const PAGE_FAULT_CAUSE = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_S
 const ACCESS_FAULT_CAUSE = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
 const TWO32 = 4294967296;
 const SLOTS_PER_PAGE = 2048;
+/** Set in a write-TLB tag whose page holds decoded code: the fast path misses, the slow path skips the walk. */
+const CODE_TAG = 1;
 /** Exceptions that `medeleg` can delegate (M-mode ecall stays in M). */
 const MEDELEG_WRITABLE = 0xb3ff;
 const MIE_WRITABLE = 0xaaa;
@@ -75,8 +77,11 @@ const MISA_HI = 2 << 30;
 /** Interrupts in the order the privileged spec gives them priority. */
 const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
 
-/** Called on `ecall` from S-mode when the hypervisor serves SBI itself (DESIGN §1). */
-export type EcallHandler = (hart: Hart) => void;
+/**
+ * Called on `ecall` from S-mode when the hypervisor serves SBI itself (DESIGN §1). Returns true
+ * when it set the pc itself (e.g. a resume address); otherwise the hart continues after the ecall.
+ */
+export type EcallHandler = (hart: Hart) => boolean | undefined;
 
 /** Observes every trap as it is taken (cause, interrupt or not, the pc it interrupted). */
 export type TrapHook = (hart: Hart, cause: number, interrupt: boolean) => void;
@@ -163,7 +168,9 @@ export class Hart implements InterruptTarget {
   readonly fHost = new Int32Array(TLB_SIZE);
 
   /** Decoded code pages by RAM page index. */
-  private codePages: (Int32Array | undefined)[];
+  private readonly codePages: (Int32Array | undefined)[];
+  /** Indices of {@link codePages} that hold a page, so a flush touches only those. */
+  private readonly decodedPages: number[] = [];
   private readonly scratchPage = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
   private resValid = false;
   private resLo = 0;
@@ -300,11 +307,13 @@ export class Hart implements InterruptTarget {
       page = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
       page[SLOTS_PER_PAGE * SLOT_WORDS] = Op.EXIT_PAGE;
       this.codePages[index] = page;
-      // Stores to this page must now take the slow path, which invalidates decoded code.
+      this.decodedPages.push(index);
+      // Stores to this page must now take the slow path, which invalidates decoded slots:
+      // tag bit 0 keeps the entry off the fast path but saves the page walk.
       const h = host | 0;
       const wHost = this.wHost;
       const wTagLo = this.wTagLo;
-      for (let i = 0; i < TLB_SIZE; i++) if (wHost[i] === h) wTagLo[i] = -1;
+      for (let i = 0; i < TLB_SIZE; i++) if (wHost[i] === h && wTagLo[i] !== -1) wTagLo[i] |= CODE_TAG;
     }
     return page;
   }
@@ -463,6 +472,11 @@ export class Hart implements InterruptTarget {
     if (level && ((this.mipSw | this.mipExt) & this.mie) !== 0) this.waiting = false;
   }
 
+  /** Clears a software-written pending bit (e.g. SSIP for SBI `clear_ipi`). */
+  clearSoftwarePending(mipBit: number): void {
+    this.mipSw &= ~(1 << mipBit);
+  }
+
   /** `wfi`: wait unless an enabled interrupt is already pending. */
   waitForInterrupt(): void {
     if (((this.mipSw | this.mipExt) & this.mie) === 0) this.waiting = true;
@@ -471,8 +485,7 @@ export class Hart implements InterruptTarget {
   /** `ecall`: served by the hypervisor's SBI when it comes from S-mode and a handler is set. */
   ecall(): number {
     if (this.priv === PRIV_S && this.ecallHandler !== undefined) {
-      this.ecallHandler(this);
-      return SLOW_EXIT_NEXT;
+      return this.ecallHandler(this) === true ? SLOW_EXIT_JUMPED : SLOW_EXIT_NEXT;
     }
     const cause =
       this.priv === PRIV_U
@@ -522,7 +535,9 @@ export class Hart implements InterruptTarget {
 
   /** Drops all decoded code (fence.i, remote fence.i, DMA into code). */
   flushDecodeCache(): void {
-    this.codePages = new Array(this.mem.ramSize / 4096);
+    const pages = this.codePages;
+    for (const index of this.decodedPages) pages[index] = undefined;
+    this.decodedPages.length = 0;
   }
 
   /** Drops decoded code for guest RAM `[addr, addr + length)` after a host-side write. */
@@ -665,15 +680,21 @@ export class Hart implements InterruptTarget {
   storeSlow(aLo: number, aHi: number, size: number, vLo: number, vHi: number): boolean {
     const off = aLo & 0xfff;
     if (off + size > 4096) return this.crossPageAccess(aLo, aHi, size, true, vLo, vHi);
+    const ix = (aLo >>> 12) & (TLB_SIZE - 1);
+    if (this.wTagLo[ix] === ((aLo & -4096) | CODE_TAG) && this.wTagHi[ix] === aHi) {
+      const host = this.wHost[ix] >>> 0;
+      this.noteRamWrite(host, off, size);
+      this.writeHost(host + off, size, vLo, vHi);
+      return true;
+    }
     const pa = this.translate(aLo, aHi, ACCESS_STORE, this.dataPriv());
     if (pa < 0) return false;
     const mem = this.mem;
     if (mem.containsRam(pa, size)) {
       const page = pa - off;
       const host = mem.ramOffset + (page - mem.ramBase);
-      this.noteRamWrite(host);
-      const ix = (aLo >>> 12) & (TLB_SIZE - 1);
-      this.wTagLo[ix] = aLo & -4096;
+      const hasCode = this.noteRamWrite(host, off, size);
+      this.wTagLo[ix] = (aLo & -4096) | (hasCode ? CODE_TAG : 0);
       this.wTagHi[ix] = aHi;
       this.wHost[ix] = host | 0;
       this.writeHost(host + off, size, vLo, vHi);
@@ -682,13 +703,18 @@ export class Hart implements InterruptTarget {
     return this.mmioWrite(pa, size, vLo, vHi, aLo, aHi);
   }
 
-  /** Invalidates decoded code on the RAM page at host offset `hostPage` before a write. */
-  private noteRamWrite(hostPage: number): void {
-    const index = (hostPage - this.mem.ramOffset) >>> 12;
-    if (this.codePages[index] !== undefined) {
-      this.codePages[index] = undefined;
-      this.exitBlock = true;
-    }
+  /**
+   * Before a guest write of `size` bytes at `off` in the RAM page at `hostPage`: forgets the
+   * decoded slots those bytes overlap (they decode again when reached). True if the page holds code.
+   */
+  private noteRamWrite(hostPage: number, off: number, size: number): boolean {
+    const page = this.codePages[(hostPage - this.mem.ramOffset) >>> 12];
+    if (page === undefined) return false;
+    // A 4-byte instruction that starts 2 bytes earlier also covers `off`.
+    const first = off >= 2 ? (off - 2) >>> 1 : 0;
+    const last = (off + size - 1) >>> 1;
+    for (let slot = first; slot <= last; slot++) page[slot * SLOT_WORDS] = Op.UNDECODED;
+    return true;
   }
 
   private writeHost(host: number, size: number, vLo: number, vHi: number): void {
@@ -744,8 +770,8 @@ export class Hart implements InterruptTarget {
     const h2 = mem.ramOffset + (pa2 - mem.ramBase);
     const u8 = mem.u8;
     if (store) {
-      this.noteRamWrite(h1 - (h1 % 4096));
-      this.noteRamWrite(h2 - (h2 % 4096));
+      this.noteRamWrite(h1 - (h1 % 4096), h1 % 4096, firstLen);
+      this.noteRamWrite(h2 - (h2 % 4096), 0, size - firstLen);
       for (let i = 0; i < size; i++) {
         const byte = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));
         u8[i < firstLen ? h1 + i : h2 + (i - firstLen)] = byte;
@@ -768,17 +794,17 @@ export class Hart implements InterruptTarget {
    * Translates an AMO/LR/SC address (aligned by the caller) to a host byte offset in RAM, with
    * store permission (load permission for LR). -1 after raising a fault.
    */
-  translateAtomic(aLo: number, aHi: number, isLr: boolean): number {
+  translateAtomic(aLo: number, aHi: number, size: number, isLr: boolean): number {
     const access = isLr ? ACCESS_LOAD : ACCESS_STORE;
     const pa = this.translate(aLo, aHi, access, this.dataPriv());
     if (pa < 0) return -1;
     const mem = this.mem;
-    if (!mem.containsRam(pa, 8)) {
+    if (!mem.containsRam(pa, size)) {
       this.raiseException(ACCESS_FAULT_CAUSE[access], aLo, aHi);
       return -1;
     }
     const host = mem.ramOffset + (pa - mem.ramBase);
-    if (!isLr) this.noteRamWrite(host - (host % 4096));
+    if (!isLr) this.noteRamWrite(host - (host % 4096), host % 4096, size);
     return host;
   }
 
@@ -1034,8 +1060,8 @@ export class Hart implements InterruptTarget {
         const mode = vHi >>> 28;
         if (mode === SATP_MODE_BARE || mode === SATP_MODE_SV39 || mode === SATP_MODE_SV48) {
           lo[csr] = vLo;
-          // ASID (bits 44–59) is 16 bits; PPN bits 32–43 are in the low 12 bits of the high word.
-          hi[csr] = vHi & 0xf0000fff ? vHi : vHi;
+          // 16-bit ASID (bits 44–59) and a 44-bit PPN: every field is writable.
+          hi[csr] = vHi;
           this.flushTlb();
         }
         return true;

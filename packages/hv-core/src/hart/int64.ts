@@ -68,16 +68,6 @@ export function mulhsu64(aLo: number, aHi: number, bLo: number, bHi: number): vo
   if (aHi < 0) subFromOut(bLo, bHi);
 }
 
-function toBigS(lo: number, hi: number): bigint {
-  return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
-}
-function toBigU(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-function fromBig(v: bigint): void {
-  out[0] = Number(BigInt.asIntN(32, v));
-  out[1] = Number(BigInt.asIntN(32, v >> 32n));
-}
 function fromNumber(v: number): void {
   // |v| < 2^53: split into words exactly
   const hi = Math.floor(v / TWO32);
@@ -89,6 +79,55 @@ function fromNumber(v: number): void {
 function smallSigned(hi: number): boolean {
   const t = hi >> 20;
   return t === 0 || t === -1;
+}
+
+/** Remainder of the last {@link udivmod64}: `rem[0]` low word, `rem[1]` high word. */
+const rem = new Int32Array(2);
+
+/**
+ * Unsigned 64-bit divide of (aLo, aHi) by a nonzero (bLo, bHi): quotient into {@link out},
+ * remainder into `rem`. Exact, using doubles only where they are exact (DESIGN §3: no BigInt).
+ */
+function udivmod64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  const ua = aLo >>> 0;
+  const ub = bLo >>> 0;
+  if (bHi === 0) {
+    // Long division by a 32-bit divisor in 32/16/16-bit steps; every intermediate is < 2^48.
+    const ah = aHi >>> 0;
+    const q2 = Math.floor(ah / ub);
+    let r = ah - q2 * ub;
+    let t = r * 65536 + (ua >>> 16);
+    const q1 = Math.floor(t / ub);
+    r = t - q1 * ub;
+    t = r * 65536 + (ua & 0xffff);
+    const q0 = Math.floor(t / ub);
+    r = t - q0 * ub;
+    out[0] = ((q1 << 16) + q0) | 0;
+    out[1] = q2 | 0;
+    rem[0] = r | 0;
+    rem[1] = 0;
+    return;
+  }
+  // The divisor is >= 2^32, so the quotient is < 2^32. A double estimate is within 2 of it;
+  // start below the true quotient (so q*b cannot wrap) and correct upward.
+  const a = (aHi >>> 0) * TWO32 + ua;
+  const b = (bHi >>> 0) * TWO32 + ub;
+  let q = Math.max(0, Math.floor(a / b) - 2);
+  umul32(q, bLo);
+  let pLo = out[0];
+  const pHi = (out[1] + Math.imul(q, bHi)) | 0;
+  let rLo = (aLo - pLo) | 0;
+  let rHi = (aHi - pHi - (ua < pLo >>> 0 ? 1 : 0)) | 0;
+  while (rHi >>> 0 > bHi >>> 0 || (rHi === bHi && rLo >>> 0 >= ub)) {
+    pLo = rLo;
+    rLo = (rLo - bLo) | 0;
+    rHi = (rHi - bHi - (pLo >>> 0 < ub ? 1 : 0)) | 0;
+    q++;
+  }
+  out[0] = q | 0;
+  out[1] = 0;
+  rem[0] = rLo;
+  rem[1] = rHi;
 }
 
 /**
@@ -113,16 +152,37 @@ export function div64(aLo: number, aHi: number, bLo: number, bHi: number, remain
     fromNumber(remainder ? a - q * b : q);
     return;
   }
-  const a = toBigS(aLo, aHi);
-  const b = toBigS(bLo, bHi);
-  if (b === -1n && a === -(1n << 63n)) {
-    if (remainder) {
-      out[0] = 0;
-      out[1] = 0;
-    } else fromBig(a);
-    return;
+  const negA = aHi < 0;
+  const negB = bHi < 0;
+  // |INT64_MIN| wraps to itself, which is its correct unsigned magnitude.
+  if (negA) {
+    aHi = (~aHi + (aLo === 0 ? 1 : 0)) | 0;
+    aLo = -aLo | 0;
   }
-  fromBig(remainder ? a % b : a / b);
+  if (negB) {
+    bHi = (~bHi + (bLo === 0 ? 1 : 0)) | 0;
+    bLo = -bLo | 0;
+  }
+  udivmod64(aLo, aHi, bLo, bHi);
+  let lo: number;
+  let hi: number;
+  let negate: boolean;
+  if (remainder) {
+    lo = rem[0];
+    hi = rem[1];
+    negate = negA;
+  } else {
+    lo = out[0];
+    hi = out[1];
+    negate = negA !== negB;
+  }
+  if (negate) {
+    out[1] = (~hi + (lo === 0 ? 1 : 0)) | 0;
+    out[0] = -lo | 0;
+  } else {
+    out[0] = lo;
+    out[1] = hi;
+  }
 }
 
 /** Unsigned 64-bit division or remainder: x/0 = 2^64-1, x%0 = x. */
@@ -144,9 +204,11 @@ export function divu64(aLo: number, aHi: number, bLo: number, bHi: number, remai
     fromNumber(remainder ? a - q * b : q);
     return;
   }
-  const a = toBigU(aLo, aHi);
-  const b = toBigU(bLo, bHi);
-  fromBig(remainder ? a % b : a / b);
+  udivmod64(aLo, aHi, bLo, bHi);
+  if (remainder) {
+    out[0] = rem[0];
+    out[1] = rem[1];
+  }
 }
 
 /** Signed 32-bit division/remainder (the W forms), result sign-extended into {@link out}. */

@@ -1048,7 +1048,7 @@ function execAmo(h: Hart, op: number, rd: number, a: number, ah: number, b: numb
     h.raiseException(isLr ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, a, ah);
     return SLOW_TRAPPED;
   }
-  const ha = h.translateAtomic(a, ah, isLr);
+  const ha = h.translateAtomic(a, ah, size, isLr);
   if (ha < 0) return SLOW_TRAPPED;
   const i32 = h.mem.i32;
   const q = ha >>> 2;
