@@ -77,11 +77,27 @@ const MISA_HI = 2 << 30;
 /** Interrupts in the order the privileged spec gives them priority. */
 const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
 
+/** TLB set index by privilege level (U = 0, S = 1, M = 3). */
+const TLB_SET_OF_PRIV = [0, 1, 2, 2];
+
+/** Direct-mapped translations for one privilege level, split by access kind. */
+class TlbSet {
+  readonly rTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rTagHi = new Int32Array(TLB_SIZE);
+  readonly rHost = new Int32Array(TLB_SIZE);
+  readonly wTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wTagHi = new Int32Array(TLB_SIZE);
+  readonly wHost = new Int32Array(TLB_SIZE);
+  readonly fTagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly fTagHi = new Int32Array(TLB_SIZE);
+  readonly fHost = new Int32Array(TLB_SIZE);
+}
+
 /**
  * Called on `ecall` from S-mode when the hypervisor serves SBI itself (DESIGN §1). Returns true
  * when it set the pc itself (e.g. a resume address); otherwise the hart continues after the ecall.
  */
-export type EcallHandler = (hart: Hart) => boolean | undefined;
+export type EcallHandler = (hart: Hart) => unknown;
 
 /** Observes every trap as it is taken (cause, interrupt or not, the pc it interrupted). */
 export type TrapHook = (hart: Hart, cause: number, interrupt: boolean) => void;
@@ -122,7 +138,7 @@ export class Hart implements InterruptTarget {
 
   pcLo = 0;
   pcHi = 0;
-  priv = PRIV_M;
+  private privLevel = PRIV_M;
   /** Low word of `mstatus`; the high word is fixed (UXL/SXL) plus SD, derived. */
   mstatus = 0;
   mie = 0;
@@ -153,24 +169,30 @@ export class Hart implements InterruptTarget {
   ldHi = 0;
   csrLo = 0;
   csrHi = 0;
+  /** Host offset of the page being executed, for {@link fetchRaw}'s fast case. */
+  curHostPage = 0;
   /** Set by a slow memory access that changed state the current block depends on. */
   exitBlock = false;
 
-  // Software TLBs: tag = virtual page (lo word with offset bits clear, and hi word).
-  readonly rTagLo = new Int32Array(TLB_SIZE).fill(-1);
-  readonly rTagHi = new Int32Array(TLB_SIZE);
-  readonly rHost = new Int32Array(TLB_SIZE);
-  readonly wTagLo = new Int32Array(TLB_SIZE).fill(-1);
-  readonly wTagHi = new Int32Array(TLB_SIZE);
-  readonly wHost = new Int32Array(TLB_SIZE);
-  readonly fTagLo = new Int32Array(TLB_SIZE).fill(-1);
-  readonly fTagHi = new Int32Array(TLB_SIZE);
-  readonly fHost = new Int32Array(TLB_SIZE);
+  /** One software TLB set per privilege (U, S, M), so a privilege change needs no flush. */
+  private readonly tlbSets = [new TlbSet(), new TlbSet(), new TlbSet()];
+  // The sets in use: data accesses follow the effective data privilege (MPRV), fetch the hart's.
+  // Tag = virtual page: the low word with offset bits clear, and the high word.
+  rTagLo: Int32Array;
+  rTagHi: Int32Array;
+  rHost: Int32Array;
+  wTagLo: Int32Array;
+  wTagHi: Int32Array;
+  wHost: Int32Array;
+  fTagLo: Int32Array;
+  fTagHi: Int32Array;
+  fHost: Int32Array;
 
   /** Decoded code pages by RAM page index. */
   private readonly codePages: (Int32Array | undefined)[];
   /** Indices of {@link codePages} that hold a page, so a flush touches only those. */
   private readonly decodedPages: number[] = [];
+  private readonly listedPages: Uint8Array;
   private readonly scratchPage = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
   private resValid = false;
   private resLo = 0;
@@ -193,6 +215,17 @@ export class Hart implements InterruptTarget {
     this.x = new Int32Array(this.mem.buffer, base, 66);
     this.f = new Int32Array(this.mem.buffer, base + 66 * 4 + 8, 64);
     this.codePages = new Array(this.mem.ramSize / 4096);
+    this.listedPages = new Uint8Array(this.mem.ramSize / 4096);
+    const set = this.tlbSets[2];
+    this.rTagLo = set.rTagLo;
+    this.rTagHi = set.rTagHi;
+    this.rHost = set.rHost;
+    this.wTagLo = set.wTagLo;
+    this.wTagHi = set.wTagHi;
+    this.wHost = set.wHost;
+    this.fTagLo = set.fTagLo;
+    this.fTagHi = set.fTagHi;
+    this.fHost = set.fHost;
     this.reset(this.mem.ramBase);
   }
 
@@ -202,7 +235,7 @@ export class Hart implements InterruptTarget {
     this.f.fill(0);
     this.pcLo = pc | 0;
     this.pcHi = pcHi | 0;
-    this.priv = PRIV_M;
+    this.privLevel = PRIV_M;
     this.mstatus = 0;
     this.mie = 0;
     this.mideleg = 0;
@@ -219,6 +252,7 @@ export class Hart implements InterruptTarget {
     this.stopRequested = false;
     this.resValid = false;
     this.flushTlb();
+    this.selectTlbSets();
     this.flushDecodeCache();
   }
 
@@ -265,17 +299,14 @@ export class Hart implements InterruptTarget {
       if (this.waiting || this.stopRequested) break;
       const pcLo = this.pcLo;
       const ix = (pcLo >>> 12) & (TLB_SIZE - 1);
-      let host: number;
-      if (this.fTagLo[ix] === (pcLo & -4096) && this.fTagHi[ix] === this.pcHi) host = this.fHost[ix];
-      else {
-        host = this.fetchTranslate();
-        if (host < 0) {
-          done++;
-          continue;
-        }
+      if (
+        (this.fTagLo[ix] !== (pcLo & -4096) || this.fTagHi[ix] !== this.pcHi) &&
+        this.fetchTranslate() < 0
+      ) {
+        done++;
+        continue;
       }
-      const page = this.codePageAt(host);
-      const n = runPage(this, page, host, budget - done);
+      const n = runPage(this, budget - done, null);
       // A block that retired nothing raised an exception: charge it so fault loops still end.
       done += n > 0 ? n : 1;
       this.instret += n;
@@ -300,20 +331,27 @@ export class Hart implements InterruptTarget {
     return host;
   }
 
-  private codePageAt(host: number): Int32Array {
+  /** The decoded-slot array of the RAM page at host offset `host`, created on first use. */
+  codePageAt(host: number): Int32Array {
     const index = (host - this.mem.ramOffset) >>> 12;
     let page = this.codePages[index];
     if (page === undefined) {
       page = new Int32Array((SLOTS_PER_PAGE + 1) * SLOT_WORDS);
       page[SLOTS_PER_PAGE * SLOT_WORDS] = Op.EXIT_PAGE;
+      // An index whose page was dropped by invalidateCode is still listed.
+      if (!this.listedPages[index]) {
+        this.listedPages[index] = 1;
+        this.decodedPages.push(index);
+      }
       this.codePages[index] = page;
-      this.decodedPages.push(index);
       // Stores to this page must now take the slow path, which invalidates decoded slots:
       // tag bit 0 keeps the entry off the fast path but saves the page walk.
       const h = host | 0;
-      const wHost = this.wHost;
-      const wTagLo = this.wTagLo;
-      for (let i = 0; i < TLB_SIZE; i++) if (wHost[i] === h && wTagLo[i] !== -1) wTagLo[i] |= CODE_TAG;
+      for (const set of this.tlbSets) {
+        const wHost = set.wHost;
+        const wTagLo = set.wTagLo;
+        for (let i = 0; i < TLB_SIZE; i++) if (wHost[i] === h && wTagLo[i] !== -1) wTagLo[i] |= CODE_TAG;
+      }
     }
     return page;
   }
@@ -341,7 +379,7 @@ export class Hart implements InterruptTarget {
   }
 
   /** Executes the one 4-byte instruction that straddles a page end. Returns 1 if it retired. */
-  execCrossPage(): number {
+  execCrossPage(retired: number): number {
     const inst = this.fetchRaw();
     if (this.exitBlock) {
       // fetching the second half faulted
@@ -350,7 +388,11 @@ export class Hart implements InterruptTarget {
     }
     const s = (this.pcLo & 0xfff) << 1;
     decodeInto(this.scratchPage, s, inst, inst, 4);
-    return runPage(this, this.scratchPage, -1, 1);
+    // Counters read by this instruction must include the block's earlier instructions.
+    this.instret += retired;
+    const r = runPage(this, 1, this.scratchPage);
+    this.instret -= retired;
+    return r;
   }
 
   /**
@@ -452,9 +494,9 @@ export class Hart implements InterruptTarget {
     const priv = this.priv;
     const mEnabled = priv < PRIV_M || (this.mstatus & MSTATUS_MIE) !== 0;
     const sEnabled = priv < PRIV_S || (priv === PRIV_S && (this.mstatus & MSTATUS_SIE) !== 0);
-    let take = 0;
-    if (mEnabled) take |= pend & ~this.mideleg;
-    if (sEnabled) take |= pend & this.mideleg;
+    // Interrupts for M-mode go before those delegated to S, whatever their numbers.
+    let take = mEnabled ? pend & ~this.mideleg : 0;
+    if (take === 0 && sEnabled) take = pend & this.mideleg;
     if (take === 0) return -1;
     for (const irq of INTERRUPT_PRIORITY) if ((take >>> irq) & 1) return irq;
     return -1;
@@ -497,11 +539,34 @@ export class Hart implements InterruptTarget {
     return SLOW_TRAPPED;
   }
 
+  /** Current privilege level (PRIV_U, PRIV_S or PRIV_M). */
+  get priv(): number {
+    return this.privLevel;
+  }
+
+  set priv(p: number) {
+    this.setPriv(p);
+  }
+
+  /** Enters privilege `p`; also re-picks the TLB sets, since MPRV/MPP may have changed with it. */
   setPriv(p: number): void {
-    if (p !== this.priv) {
-      this.priv = p;
-      this.flushTlb();
-    }
+    this.privLevel = p;
+    this.selectTlbSets();
+  }
+
+  /** Points the TLB views at the sets for the current fetch and data privileges. */
+  private selectTlbSets(): void {
+    const data = this.tlbSets[TLB_SET_OF_PRIV[this.dataPriv()]];
+    const fetch = this.tlbSets[TLB_SET_OF_PRIV[this.priv]];
+    this.rTagLo = data.rTagLo;
+    this.rTagHi = data.rTagHi;
+    this.rHost = data.rHost;
+    this.wTagLo = data.wTagLo;
+    this.wTagHi = data.wTagHi;
+    this.wHost = data.wHost;
+    this.fTagLo = fetch.fTagLo;
+    this.fTagHi = fetch.fTagHi;
+    this.fHost = fetch.fHost;
   }
 
   /** Re-evaluates the Sstc comparator (`time >= stimecmp` drives STIP). */
@@ -527,16 +592,22 @@ export class Hart implements InterruptTarget {
     return this.priv;
   }
 
+  /** Forgets every cached translation (sfence.vma, satp writes, SUM/MXR changes). */
   flushTlb(): void {
-    this.rTagLo.fill(-1);
-    this.wTagLo.fill(-1);
-    this.fTagLo.fill(-1);
+    for (const set of this.tlbSets) {
+      set.rTagLo.fill(-1);
+      set.wTagLo.fill(-1);
+      set.fTagLo.fill(-1);
+    }
   }
 
   /** Drops all decoded code (fence.i, remote fence.i, DMA into code). */
   flushDecodeCache(): void {
     const pages = this.codePages;
-    for (const index of this.decodedPages) pages[index] = undefined;
+    for (const index of this.decodedPages) {
+      pages[index] = undefined;
+      this.listedPages[index] = 0;
+    }
     this.decodedPages.length = 0;
   }
 
@@ -579,6 +650,8 @@ export class Hart implements InterruptTarget {
       const q = (mem.ramOffset + (pteAddr - mem.ramBase)) >>> 2;
       let pte = i32[q];
       const pteHi = i32[q + 1];
+      // Bits 63:54 are reserved (no Svpbmt/Svnapot): a PTE using them is a page fault.
+      if (pteHi >>> 22 !== 0) return this.pageFault(access, aLo, aHi);
       if ((pte & PTE_V) === 0 || ((pte & PTE_R) === 0 && (pte & PTE_W) !== 0)) {
         return this.pageFault(access, aLo, aHi);
       }
@@ -1097,8 +1170,8 @@ export class Hart implements InterruptTarget {
     // MPP is WARL: the reserved value 2 keeps the previous mode.
     if ((v & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT === 2) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
     this.mstatus = v;
-    const translationBits = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
-    if (((old ^ v) & translationBits) !== 0) this.flushTlb();
+    if (((old ^ v) & (MSTATUS_SUM | MSTATUS_MXR)) !== 0) this.flushTlb();
+    if (((old ^ v) & (MSTATUS_MPRV | MSTATUS_MPP)) !== 0) this.selectTlbSets();
   }
 }
 

@@ -254,7 +254,7 @@ export enum Op {
 }
 
 /** Size of the direct-mapped software TLBs (entries); a power of two. */
-export const TLB_SIZE = 256;
+export const TLB_SIZE = 512;
 const TLB_MASK = TLB_SIZE - 1;
 const PAGE_MASK = -4096;
 
@@ -265,13 +265,13 @@ export const SLOW_EXIT_JUMPED = 2; // retired, leave the block; the op set pc it
 export const SLOW_TRAPPED = -1; // raised an exception; pc is the trap vector
 
 /**
- * Runs decoded instructions of one code page until control leaves the page, a slow operation
- * asks to leave, an exception is raised, or `limit` instructions have retired. Returns the number
- * of instructions retired. On return `h.pcLo`/`h.pcHi` hold the next pc.
+ * Runs decoded instructions, chaining from page to page while the fetch TLB hits, until a slow
+ * operation asks to leave, an exception is raised, or `limit` instructions have retired. Returns
+ * the number of instructions retired. On return `h.pcLo`/`h.pcHi` hold the next pc.
  *
- * `d` is the page's decoded-slot array, `hostPage` the byte offset of the page in the VM buffer.
+ * `scratch`, when given, replaces the first page's decoded slots (for a page-straddling instruction).
  */
-export function runPage(h: Hart, d: Int32Array, hostPage: number, limit: number): number {
+export function runPage(h: Hart, limit: number, scratch: Int32Array | null): number {
   const x = h.x;
   const u8 = h.mem.u8;
   const u16 = h.mem.u16;
@@ -282,510 +282,872 @@ export function runPage(h: Hart, d: Int32Array, hostPage: number, limit: number)
   const wTagLo = h.wTagLo;
   const wTagHi = h.wTagHi;
   const wHost = h.wHost;
+  const fTagLo = h.fTagLo;
+  const fTagHi = h.fTagHi;
+  const fHost = h.fHost;
   let pcLo = h.pcLo;
-  const pcHi = h.pcHi;
-  const pageLo = pcLo & PAGE_MASK;
+  let pcHi = h.pcHi;
   let n = 0;
-  while (n < limit) {
-    const s = (pcLo - pageLo) << 1;
-    let op = d[s];
-    if (op === Op.UNDECODED) {
-      h.decodeSlot(d, s, hostPage, pcLo);
-      op = d[s];
-    }
-    const w = d[s + 1];
-    n++;
-    switch (op) {
-      case Op.NOP:
-      case Op.FENCE:
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      case Op.ADDI: {
-        const rs1 = (w >>> 8) & 0xff;
-        const imm = d[s + 2];
-        const a = x[rs1];
-        const lo = (a + imm) | 0;
-        const rd = w & 0xff;
-        x[rd + 1] = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-        x[rd] = lo;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
+  // Chains from page to page while the fetch TLB hits; a miss returns to Hart.run.
+  pages: for (;;) {
+    const fx = (pcLo >>> 12) & TLB_MASK;
+    const pageLo = pcLo & PAGE_MASK;
+    if (fTagLo[fx] !== pageLo || fTagHi[fx] !== pcHi) break;
+    const hostPage = fHost[fx] >>> 0;
+    // A scratch page holds one pre-decoded instruction (one that straddles two pages).
+    const d = scratch ?? h.codePageAt(hostPage);
+    scratch = null;
+    h.pcHi = pcHi;
+    h.curHostPage = hostPage;
+    while (n < limit) {
+      const s = (pcLo - pageLo) << 1;
+      let op = d[s];
+      if (op === Op.UNDECODED) {
+        h.decodeSlot(d, s, hostPage, pcLo);
+        op = d[s];
       }
-      case Op.ADDIW: {
-        const v = (x[(w >>> 8) & 0xff] + d[s + 2]) | 0;
-        const rd = w & 0xff;
-        x[rd] = v;
-        x[rd + 1] = v >> 31;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.LUI: {
-        const imm = d[s + 2];
-        const rd = w & 0xff;
-        x[rd] = imm;
-        x[rd + 1] = imm >> 31;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.AUIPC: {
-        const imm = d[s + 2];
-        const lo = (pcLo + imm) | 0;
-        const rd = w & 0xff;
-        x[rd + 1] = (pcHi + (imm >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
-        x[rd] = lo;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.JAL: {
-        const len = d[s + 3];
-        const rd = w & 0xff;
-        const link = (pcLo + len) | 0;
-        x[rd] = link;
-        x[rd + 1] = link >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
-        const t = (pcLo + d[s + 2]) | 0;
-        if ((t & PAGE_MASK) === pageLo && n < limit) {
-          pcLo = t;
-          continue;
-        }
-        h.jumpRelative(pcLo, d[s + 2]);
-        return n;
-      }
-      case Op.JALR: {
-        const rs1 = (w >>> 8) & 0xff;
-        const imm = d[s + 2];
-        const b = x[rs1];
-        const tLo = ((b + imm) | 0) & -2;
-        const tHi = (x[rs1 + 1] + (imm >> 31) + (((b + imm) | 0) >>> 0 < b >>> 0 ? 1 : 0)) | 0;
-        const len = d[s + 3];
-        const rd = w & 0xff;
-        const link = (pcLo + len) | 0;
-        x[rd] = link;
-        x[rd + 1] = link >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
-        if ((tLo & PAGE_MASK) === pageLo && tHi === pcHi && n < limit) {
-          pcLo = tLo;
-          continue;
-        }
-        h.pcLo = tLo;
-        h.pcHi = tHi;
-        return n;
-      }
-      case Op.BEQ:
-      case Op.BNE:
-      case Op.BLT:
-      case Op.BGE:
-      case Op.BLTU:
-      case Op.BGEU: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const aHi = x[rs1 + 1];
-        const bHi = x[rs2 + 1];
-        let taken: boolean;
-        if (op === Op.BEQ) taken = x[rs1] === x[rs2] && aHi === bHi;
-        else if (op === Op.BNE) taken = x[rs1] !== x[rs2] || aHi !== bHi;
-        else if (op === Op.BLT) taken = aHi < bHi || (aHi === bHi && x[rs1] >>> 0 < x[rs2] >>> 0);
-        else if (op === Op.BGE) taken = aHi > bHi || (aHi === bHi && x[rs1] >>> 0 >= x[rs2] >>> 0);
-        else if (op === Op.BLTU)
-          taken = aHi >>> 0 < bHi >>> 0 || (aHi === bHi && x[rs1] >>> 0 < x[rs2] >>> 0);
-        else taken = aHi >>> 0 > bHi >>> 0 || (aHi === bHi && x[rs1] >>> 0 >= x[rs2] >>> 0);
-        if (!taken) {
+      const w = d[s + 1];
+      n++;
+      switch (op) {
+        case Op.NOP:
+        case Op.FENCE:
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        case Op.ADDI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const lo = (a + imm) | 0;
+          const rd = w & 0xff;
+          x[rd + 1] = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          x[rd] = lo;
           pcLo = (pcLo + d[s + 3]) | 0;
           break;
         }
-        const t = (pcLo + d[s + 2]) | 0;
-        if ((t & PAGE_MASK) === pageLo && n < limit) {
-          pcLo = t;
-          continue;
+        case Op.ADDIW: {
+          const v = (x[(w >>> 8) & 0xff] + d[s + 2]) | 0;
+          const rd = w & 0xff;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
         }
-        h.jumpRelative(pcLo, d[s + 2]);
-        return n;
-      }
-      case Op.LB:
-      case Op.LBU:
-      case Op.LH:
-      case Op.LHU:
-      case Op.LW:
-      case Op.LWU:
-      case Op.LD: {
-        const rs1 = (w >>> 8) & 0xff;
-        const imm = d[s + 2];
-        const b = x[rs1];
-        const aLo = (b + imm) | 0;
-        const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
-        const ix = (aLo >>> 12) & TLB_MASK;
-        let lo: number;
-        let hi = 0;
-        if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi) {
-          const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-          if (op === Op.LW) {
-            if ((aLo & 3) !== 0) {
-              h.pcLo = pcLo;
-              if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
-              lo = h.ldLo;
-            } else lo = i32[ha >>> 2];
-            hi = lo >> 31;
-          } else if (op === Op.LD) {
-            if ((aLo & 7) !== 0) {
-              h.pcLo = pcLo;
-              if (!h.loadSlow(aLo, aHi, 8)) return n - 1;
-              lo = h.ldLo;
-              hi = h.ldHi;
-            } else {
-              lo = i32[ha >>> 2];
-              hi = i32[(ha >>> 2) + 1];
+        case Op.LUI: {
+          const imm = d[s + 2];
+          const rd = w & 0xff;
+          x[rd] = imm;
+          x[rd + 1] = imm >> 31;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.AUIPC: {
+          const imm = d[s + 2];
+          const lo = (pcLo + imm) | 0;
+          const rd = w & 0xff;
+          x[rd + 1] = (pcHi + (imm >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          x[rd] = lo;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.JAL: {
+          const len = d[s + 3];
+          const rd = w & 0xff;
+          const link = (pcLo + len) | 0;
+          x[rd] = link;
+          x[rd + 1] = link >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.JALR: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const tLo = ((b + imm) | 0) & -2;
+          const tHi = (x[rs1 + 1] + (imm >> 31) + (((b + imm) | 0) >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const len = d[s + 3];
+          const rd = w & 0xff;
+          const link = (pcLo + len) | 0;
+          x[rd] = link;
+          x[rd + 1] = link >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
+          if ((tLo & PAGE_MASK) === pageLo && tHi === pcHi) {
+            pcLo = tLo;
+            continue;
+          }
+          pcLo = tLo;
+          pcHi = tHi;
+          continue pages;
+        }
+        case Op.BEQ: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (!(x[rs1] === x[rs2] && x[rs1 + 1] === x[rs2 + 1])) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.BNE: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (!(x[rs1] !== x[rs2] || x[rs1 + 1] !== x[rs2 + 1])) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.BLT: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (!(x[rs1 + 1] < x[rs2 + 1] || (x[rs1 + 1] === x[rs2 + 1] && x[rs1] >>> 0 < x[rs2] >>> 0))) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.BGE: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (!(x[rs1 + 1] > x[rs2 + 1] || (x[rs1 + 1] === x[rs2 + 1] && x[rs1] >>> 0 >= x[rs2] >>> 0))) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.BLTU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (
+            !(
+              x[rs1 + 1] >>> 0 < x[rs2 + 1] >>> 0 ||
+              (x[rs1 + 1] === x[rs2 + 1] && x[rs1] >>> 0 < x[rs2] >>> 0)
+            )
+          ) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.BGEU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          if (
+            !(
+              x[rs1 + 1] >>> 0 > x[rs2 + 1] >>> 0 ||
+              (x[rs1 + 1] === x[rs2 + 1] && x[rs1] >>> 0 >= x[rs2] >>> 0)
+            )
+          ) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          const t = (pcLo + d[s + 2]) | 0;
+          if ((t & PAGE_MASK) === pageLo) {
+            pcLo = t;
+            continue;
+          }
+          pcHi = (pcHi + (d[s + 2] >> 31) + (t >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          pcLo = t;
+          continue pages;
+        }
+        case Op.LD: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 7) === 0) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = i32[ha >>> 2];
+            hi = i32[(ha >>> 2) + 1];
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 8)) return n - 1;
+            lo = h.ldLo;
+            hi = h.ldHi;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
             }
-          } else if (op === Op.LBU) {
-            lo = u8[ha];
-          } else if (op === Op.LB) {
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.LW: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 3) === 0) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = i32[ha >>> 2];
+            hi = lo >> 31;
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
+            lo = h.ldLo;
+            hi = lo >> 31;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.LWU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 3) === 0) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = i32[ha >>> 2];
+            hi = 0;
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
+            lo = h.ldLo;
+            hi = 0;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.LH: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 1) === 0) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = (u16[ha >>> 1] << 16) >> 16;
+            hi = lo >> 31;
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 2)) return n - 1;
+            lo = (h.ldLo << 16) >> 16;
+            hi = lo >> 31;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.LHU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 1) === 0) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = u16[ha >>> 1];
+            hi = 0;
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 2)) return n - 1;
+            lo = h.ldLo;
+            hi = 0;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.LB: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
             lo = (u8[ha] << 24) >> 24;
             hi = lo >> 31;
-          } else if (op === Op.LWU) {
-            if ((aLo & 3) !== 0) {
-              h.pcLo = pcLo;
-              if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
-              lo = h.ldLo;
-            } else lo = i32[ha >>> 2];
           } else {
-            if ((aLo & 1) !== 0) {
-              h.pcLo = pcLo;
-              if (!h.loadSlow(aLo, aHi, 2)) return n - 1;
-              lo = h.ldLo;
-            } else lo = u16[ha >>> 1];
-            if (op === Op.LH) {
-              lo = (lo << 16) >> 16;
-              hi = lo >> 31;
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 1)) return n - 1;
+            lo = (h.ldLo << 24) >> 24;
+            hi = lo >> 31;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
             }
           }
-        } else {
-          h.pcLo = pcLo;
-          const size =
-            op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LB || op === Op.LBU ? 1 : 2;
-          if (!h.loadSlow(aLo, aHi, size)) return n - 1;
-          lo = h.ldLo;
-          if (op === Op.LD) hi = h.ldHi;
-          else if (op === Op.LW) hi = lo >> 31;
-          else if (op === Op.LB) {
-            lo = (lo << 24) >> 24;
-            hi = lo >> 31;
-          } else if (op === Op.LH) {
-            lo = (lo << 16) >> 16;
-            hi = lo >> 31;
-          }
-        }
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        if (h.exitBlock) {
-          h.exitBlock = false;
-          h.setNextPc(pcLo, d[s + 3]);
-          return n;
-        }
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SB:
-      case Op.SH:
-      case Op.SW:
-      case Op.SD: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const imm = d[s + 2];
-        const b = x[rs1];
-        const aLo = (b + imm) | 0;
-        const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
-        const ix = (aLo >>> 12) & TLB_MASK;
-        const size = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
-        if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & (size - 1)) === 0) {
-          const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
-          if (op === Op.SD) {
-            i32[ha >>> 2] = x[rs2];
-            i32[(ha >>> 2) + 1] = x[rs2 + 1];
-          } else if (op === Op.SW) i32[ha >>> 2] = x[rs2];
-          else if (op === Op.SB) u8[ha] = x[rs2];
-          else u16[ha >>> 1] = x[rs2];
-        } else {
-          h.pcLo = pcLo;
-          if (!h.storeSlow(aLo, aHi, size, x[rs2], x[rs2 + 1])) return n - 1;
-          if (h.exitBlock) {
-            h.exitBlock = false;
-            h.setNextPc(pcLo, d[s + 3]);
-            return n;
-          }
-        }
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SLTI:
-      case Op.SLTIU:
-      case Op.XORI:
-      case Op.ORI:
-      case Op.ANDI: {
-        const rs1 = (w >>> 8) & 0xff;
-        const imm = d[s + 2];
-        const a = x[rs1];
-        const ah = x[rs1 + 1];
-        const ih = imm >> 31;
-        let lo: number;
-        let hi: number;
-        if (op === Op.ANDI) {
-          lo = a & imm;
-          hi = ah & ih;
-        } else if (op === Op.ORI) {
-          lo = a | imm;
-          hi = ah | ih;
-        } else if (op === Op.XORI) {
-          lo = a ^ imm;
-          hi = ah ^ ih;
-        } else if (op === Op.SLTI) {
-          lo = ah < ih || (ah === ih && a >>> 0 < imm >>> 0) ? 1 : 0;
-          hi = 0;
-        } else {
-          lo = ah >>> 0 < ih >>> 0 || (ah === ih && a >>> 0 < imm >>> 0) ? 1 : 0;
-          hi = 0;
-        }
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SLLI:
-      case Op.SRLI:
-      case Op.SRAI: {
-        const rs1 = (w >>> 8) & 0xff;
-        const sh = d[s + 2];
-        if (op === Op.SLLI) shl64(x[rs1], x[rs1 + 1], sh);
-        else if (op === Op.SRLI) shr64(x[rs1], x[rs1 + 1], sh);
-        else sar64(x[rs1], x[rs1 + 1], sh);
-        const rd = w & 0xff;
-        x[rd] = out[0];
-        x[rd + 1] = out[1];
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SLLIW:
-      case Op.SRLIW:
-      case Op.SRAIW: {
-        const a = x[(w >>> 8) & 0xff];
-        const sh = d[s + 2] & 31;
-        const v = op === Op.SLLIW ? a << sh : op === Op.SRLIW ? (a >>> sh) | 0 : a >> sh;
-        const rd = w & 0xff;
-        x[rd] = v;
-        x[rd + 1] = v >> 31;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.ADD: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const a = x[rs1];
-        const lo = (a + x[rs2]) | 0;
-        const hi = (x[rs1 + 1] + x[rs2 + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SUB: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const a = x[rs1];
-        const b = x[rs2];
-        const lo = (a - b) | 0;
-        const hi = (x[rs1 + 1] - x[rs2 + 1] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.AND:
-      case Op.OR:
-      case Op.XOR:
-      case Op.ANDN:
-      case Op.ORN:
-      case Op.XNOR: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const a = x[rs1];
-        const ah = x[rs1 + 1];
-        const b = x[rs2];
-        const bh = x[rs2 + 1];
-        let lo: number;
-        let hi: number;
-        if (op === Op.AND) {
-          lo = a & b;
-          hi = ah & bh;
-        } else if (op === Op.OR) {
-          lo = a | b;
-          hi = ah | bh;
-        } else if (op === Op.XOR) {
-          lo = a ^ b;
-          hi = ah ^ bh;
-        } else if (op === Op.ANDN) {
-          lo = a & ~b;
-          hi = ah & ~bh;
-        } else if (op === Op.ORN) {
-          lo = a | ~b;
-          hi = ah | ~bh;
-        } else {
-          lo = ~(a ^ b);
-          hi = ~(ah ^ bh);
-        }
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SLT:
-      case Op.SLTU: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const ah = x[rs1 + 1];
-        const bh = x[rs2 + 1];
-        const lower = x[rs1] >>> 0 < x[rs2] >>> 0;
-        const v =
-          op === Op.SLT ? ah < bh || (ah === bh && lower) : ah >>> 0 < bh >>> 0 || (ah === bh && lower);
-        const rd = w & 0xff;
-        x[rd] = v ? 1 : 0;
-        x[rd + 1] = 0;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.SLL:
-      case Op.SRL:
-      case Op.SRA: {
-        const rs1 = (w >>> 8) & 0xff;
-        const sh = x[(w >>> 16) & 0xff] & 63;
-        if (op === Op.SLL) shl64(x[rs1], x[rs1 + 1], sh);
-        else if (op === Op.SRL) shr64(x[rs1], x[rs1 + 1], sh);
-        else sar64(x[rs1], x[rs1 + 1], sh);
-        const rd = w & 0xff;
-        x[rd] = out[0];
-        x[rd + 1] = out[1];
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.ADDW:
-      case Op.SUBW:
-      case Op.SLLW:
-      case Op.SRLW:
-      case Op.SRAW:
-      case Op.MULW: {
-        const a = x[(w >>> 8) & 0xff];
-        const b = x[(w >>> 16) & 0xff];
-        let v: number;
-        if (op === Op.ADDW) v = (a + b) | 0;
-        else if (op === Op.SUBW) v = (a - b) | 0;
-        else if (op === Op.SLLW) v = a << (b & 31);
-        else if (op === Op.SRLW) v = (a >>> (b & 31)) | 0;
-        else if (op === Op.SRAW) v = a >> (b & 31);
-        else v = Math.imul(a, b);
-        const rd = w & 0xff;
-        x[rd] = v;
-        x[rd + 1] = v >> 31;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.MUL:
-      case Op.MULH:
-      case Op.MULHSU:
-      case Op.MULHU:
-      case Op.DIV:
-      case Op.DIVU:
-      case Op.REM:
-      case Op.REMU: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const a = x[rs1];
-        const ah = x[rs1 + 1];
-        const b = x[rs2];
-        const bh = x[rs2 + 1];
-        if (op === Op.MUL) mul64(a, ah, b, bh);
-        else if (op === Op.MULH) mulh64(a, ah, b, bh);
-        else if (op === Op.MULHSU) mulhsu64(a, ah, b, bh);
-        else if (op === Op.MULHU) mulhu64(a, ah, b, bh);
-        else if (op === Op.DIV) div64(a, ah, b, bh, false);
-        else if (op === Op.REM) div64(a, ah, b, bh, true);
-        else if (op === Op.DIVU) divu64(a, ah, b, bh, false);
-        else divu64(a, ah, b, bh, true);
-        const rd = w & 0xff;
-        x[rd] = out[0];
-        x[rd + 1] = out[1];
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.DIVW:
-      case Op.DIVUW:
-      case Op.REMW:
-      case Op.REMUW: {
-        const a = x[(w >>> 8) & 0xff];
-        const b = x[(w >>> 16) & 0xff];
-        if (op === Op.DIVW) div32(a, b, false);
-        else if (op === Op.REMW) div32(a, b, true);
-        else if (op === Op.DIVUW) divu32(a, b, false);
-        else divu32(a, b, true);
-        const rd = w & 0xff;
-        x[rd] = out[0];
-        x[rd + 1] = out[1];
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      case Op.ADD_UW:
-      case Op.SH1ADD:
-      case Op.SH2ADD:
-      case Op.SH3ADD:
-      case Op.SH1ADD_UW:
-      case Op.SH2ADD_UW:
-      case Op.SH3ADD_UW: {
-        const rs1 = (w >>> 8) & 0xff;
-        const rs2 = (w >>> 16) & 0xff;
-        const uw = op === Op.ADD_UW || op === Op.SH1ADD_UW || op === Op.SH2ADD_UW || op === Op.SH3ADD_UW;
-        const sh =
-          op === Op.SH1ADD || op === Op.SH1ADD_UW
-            ? 1
-            : op === Op.SH2ADD || op === Op.SH2ADD_UW
-              ? 2
-              : op === Op.ADD_UW
-                ? 0
-                : 3;
-        shl64(x[rs1], uw ? 0 : x[rs1 + 1], sh);
-        const a = out[0];
-        const b = x[rs2];
-        const lo = (a + b) | 0;
-        const hi = (out[1] + x[rs2 + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-        const rd = w & 0xff;
-        x[rd] = lo;
-        x[rd + 1] = hi;
-        pcLo = (pcLo + d[s + 3]) | 0;
-        break;
-      }
-      default: {
-        if (op === Op.EXIT_PAGE) {
-          // Fell off the end of the page: not an instruction.
-          h.pcLo = pcLo;
-          if (pcLo === 0) h.pcHi = (pcHi + 1) | 0;
-          return n - 1;
-        }
-        if (op === Op.CROSS_PAGE) {
-          h.pcLo = pcLo;
-          return n - 1 + h.execCrossPage();
-        }
-        h.pcLo = pcLo;
-        h.blockRetired = n - 1;
-        const r = execSlow(h, op, d, s);
-        if (r === SLOW_CONTINUE) {
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
           pcLo = (pcLo + d[s + 3]) | 0;
           break;
         }
-        if (r === SLOW_TRAPPED) return n - 1;
-        if (r === SLOW_EXIT_NEXT) h.setNextPc(pcLo, d[s + 3]);
-        return n;
+        case Op.LBU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          let lo: number;
+          let hi: number;
+          if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi) {
+            const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
+            lo = u8[ha];
+            hi = 0;
+          } else {
+            h.pcLo = pcLo;
+            if (!h.loadSlow(aLo, aHi, 1)) return n - 1;
+            lo = h.ldLo;
+            hi = 0;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              const rd = w & 0xff;
+              x[rd] = lo;
+              x[rd + 1] = hi;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SD: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 7) === 0) {
+            const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
+            i32[ha >>> 2] = x[rs2];
+            i32[(ha >>> 2) + 1] = x[rs2 + 1];
+          } else {
+            h.pcLo = pcLo;
+            if (!h.storeSlow(aLo, aHi, 8, x[rs2], x[rs2 + 1])) return n - 1;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SW: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 3) === 0) {
+            const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
+            i32[ha >>> 2] = x[rs2];
+          } else {
+            h.pcLo = pcLo;
+            if (!h.storeSlow(aLo, aHi, 4, x[rs2], x[rs2 + 1])) return n - 1;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SH: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 1) === 0) {
+            const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
+            u16[ha >>> 1] = x[rs2];
+          } else {
+            h.pcLo = pcLo;
+            if (!h.storeSlow(aLo, aHi, 2, x[rs2], x[rs2 + 1])) return n - 1;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SB: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const imm = d[s + 2];
+          const b = x[rs1];
+          const aLo = (b + imm) | 0;
+          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const ix = (aLo >>> 12) & TLB_MASK;
+          if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi) {
+            const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
+            u8[ha] = x[rs2];
+          } else {
+            h.pcLo = pcLo;
+            if (!h.storeSlow(aLo, aHi, 1, x[rs2], x[rs2 + 1])) return n - 1;
+            if (h.exitBlock) {
+              h.exitBlock = false;
+              h.setNextPc(pcLo, d[s + 3]);
+              return n;
+            }
+          }
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ANDI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const rd = w & 0xff;
+          x[rd] = a & imm;
+          x[rd + 1] = ah & (imm >> 31);
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ORI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const rd = w & 0xff;
+          x[rd] = a | imm;
+          x[rd + 1] = ah | (imm >> 31);
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.XORI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const rd = w & 0xff;
+          x[rd] = a ^ imm;
+          x[rd + 1] = ah ^ (imm >> 31);
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLTI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const rd = w & 0xff;
+          x[rd] = ah < imm >> 31 || (ah === imm >> 31 && a >>> 0 < imm >>> 0) ? 1 : 0;
+          x[rd + 1] = 0;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLTIU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const imm = d[s + 2];
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const rd = w & 0xff;
+          x[rd] = ah >>> 0 < (imm >> 31) >>> 0 || (ah === imm >> 31 && a >>> 0 < imm >>> 0) ? 1 : 0;
+          x[rd + 1] = 0;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLLI:
+        case Op.SRLI:
+        case Op.SRAI: {
+          const rs1 = (w >>> 8) & 0xff;
+          const sh = d[s + 2];
+          if (op === Op.SLLI) shl64(x[rs1], x[rs1 + 1], sh);
+          else if (op === Op.SRLI) shr64(x[rs1], x[rs1 + 1], sh);
+          else sar64(x[rs1], x[rs1 + 1], sh);
+          const rd = w & 0xff;
+          x[rd] = out[0];
+          x[rd + 1] = out[1];
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLLIW:
+        case Op.SRLIW:
+        case Op.SRAIW: {
+          const a = x[(w >>> 8) & 0xff];
+          const sh = d[s + 2] & 31;
+          const v = op === Op.SLLIW ? a << sh : op === Op.SRLIW ? (a >>> sh) | 0 : a >> sh;
+          const rd = w & 0xff;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ADD: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const lo = (a + x[rs2]) | 0;
+          const hi = (x[rs1 + 1] + x[rs2 + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SUB: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const b = x[rs2];
+          const lo = (a - b) | 0;
+          const hi = (x[rs1 + 1] - x[rs2 + 1] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.AND: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = a & b;
+          x[rd + 1] = ah & bh;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.OR: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = a | b;
+          x[rd + 1] = ah | bh;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.XOR: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = a ^ b;
+          x[rd + 1] = ah ^ bh;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ANDN: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = a & ~b;
+          x[rd + 1] = ah & ~bh;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ORN: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = a | ~b;
+          x[rd + 1] = ah | ~bh;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.XNOR: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          const rd = w & 0xff;
+          x[rd] = ~(a ^ b);
+          x[rd + 1] = ~(ah ^ bh);
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLT:
+        case Op.SLTU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const ah = x[rs1 + 1];
+          const bh = x[rs2 + 1];
+          const lower = x[rs1] >>> 0 < x[rs2] >>> 0;
+          const v =
+            op === Op.SLT ? ah < bh || (ah === bh && lower) : ah >>> 0 < bh >>> 0 || (ah === bh && lower);
+          const rd = w & 0xff;
+          x[rd] = v ? 1 : 0;
+          x[rd + 1] = 0;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.SLL:
+        case Op.SRL:
+        case Op.SRA: {
+          const rs1 = (w >>> 8) & 0xff;
+          const sh = x[(w >>> 16) & 0xff] & 63;
+          if (op === Op.SLL) shl64(x[rs1], x[rs1 + 1], sh);
+          else if (op === Op.SRL) shr64(x[rs1], x[rs1 + 1], sh);
+          else sar64(x[rs1], x[rs1 + 1], sh);
+          const rd = w & 0xff;
+          x[rd] = out[0];
+          x[rd + 1] = out[1];
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ADDW:
+        case Op.SUBW:
+        case Op.SLLW:
+        case Op.SRLW:
+        case Op.SRAW:
+        case Op.MULW: {
+          const a = x[(w >>> 8) & 0xff];
+          const b = x[(w >>> 16) & 0xff];
+          let v: number;
+          if (op === Op.ADDW) v = (a + b) | 0;
+          else if (op === Op.SUBW) v = (a - b) | 0;
+          else if (op === Op.SLLW) v = a << (b & 31);
+          else if (op === Op.SRLW) v = (a >>> (b & 31)) | 0;
+          else if (op === Op.SRAW) v = a >> (b & 31);
+          else v = Math.imul(a, b);
+          const rd = w & 0xff;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.MUL:
+        case Op.MULH:
+        case Op.MULHSU:
+        case Op.MULHU:
+        case Op.DIV:
+        case Op.DIVU:
+        case Op.REM:
+        case Op.REMU: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const a = x[rs1];
+          const ah = x[rs1 + 1];
+          const b = x[rs2];
+          const bh = x[rs2 + 1];
+          if (op === Op.MUL) mul64(a, ah, b, bh);
+          else if (op === Op.MULH) mulh64(a, ah, b, bh);
+          else if (op === Op.MULHSU) mulhsu64(a, ah, b, bh);
+          else if (op === Op.MULHU) mulhu64(a, ah, b, bh);
+          else if (op === Op.DIV) div64(a, ah, b, bh, false);
+          else if (op === Op.REM) div64(a, ah, b, bh, true);
+          else if (op === Op.DIVU) divu64(a, ah, b, bh, false);
+          else divu64(a, ah, b, bh, true);
+          const rd = w & 0xff;
+          x[rd] = out[0];
+          x[rd + 1] = out[1];
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.DIVW:
+        case Op.DIVUW:
+        case Op.REMW:
+        case Op.REMUW: {
+          const a = x[(w >>> 8) & 0xff];
+          const b = x[(w >>> 16) & 0xff];
+          if (op === Op.DIVW) div32(a, b, false);
+          else if (op === Op.REMW) div32(a, b, true);
+          else if (op === Op.DIVUW) divu32(a, b, false);
+          else divu32(a, b, true);
+          const rd = w & 0xff;
+          x[rd] = out[0];
+          x[rd + 1] = out[1];
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        case Op.ADD_UW:
+        case Op.SH1ADD:
+        case Op.SH2ADD:
+        case Op.SH3ADD:
+        case Op.SH1ADD_UW:
+        case Op.SH2ADD_UW:
+        case Op.SH3ADD_UW: {
+          const rs1 = (w >>> 8) & 0xff;
+          const rs2 = (w >>> 16) & 0xff;
+          const uw = op === Op.ADD_UW || op === Op.SH1ADD_UW || op === Op.SH2ADD_UW || op === Op.SH3ADD_UW;
+          const sh =
+            op === Op.SH1ADD || op === Op.SH1ADD_UW
+              ? 1
+              : op === Op.SH2ADD || op === Op.SH2ADD_UW
+                ? 2
+                : op === Op.ADD_UW
+                  ? 0
+                  : 3;
+          shl64(x[rs1], uw ? 0 : x[rs1 + 1], sh);
+          const a = out[0];
+          const b = x[rs2];
+          const lo = (a + b) | 0;
+          const hi = (out[1] + x[rs2 + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          const rd = w & 0xff;
+          x[rd] = lo;
+          x[rd + 1] = hi;
+          pcLo = (pcLo + d[s + 3]) | 0;
+          break;
+        }
+        default: {
+          if (op === Op.EXIT_PAGE) {
+            // Fell off the end of the page: not an instruction.
+            n--;
+            if (pcLo === 0) pcHi = (pcHi + 1) | 0;
+            continue pages;
+          }
+          if (op === Op.CROSS_PAGE) {
+            h.pcLo = pcLo;
+            return n - 1 + h.execCrossPage(n - 1);
+          }
+          h.pcLo = pcLo;
+          h.blockRetired = n - 1;
+          const r = execSlow(h, op, d, s);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          if (r === SLOW_EXIT_NEXT) h.setNextPc(pcLo, d[s + 3]);
+          return n;
+        }
       }
     }
+    break;
   }
   h.pcLo = pcLo;
+  h.pcHi = pcHi;
   return n;
 }
 
