@@ -1,5 +1,6 @@
 export { Fpu } from "./fpu/index.js";
 export * as riscv from "./hart/constants.js";
+export * as csr from "./hart/csr-numbers.js";
 export type { EcallHandler, HartOptions, TrapHook } from "./hart/hart.js";
 export { Hart } from "./hart/hart.js";
 export type { AclintConfig, AclintSswiState, AclintState } from "./irq/aclint.js";

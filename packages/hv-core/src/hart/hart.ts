@@ -1,7 +1,7 @@
 import { Fpu } from "../fpu/fpu.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
-import type { MmioBus } from "../memory/bus.js";
-import type { GuestMemory } from "../memory/guest-memory.js";
+import { MmioBus } from "../memory/bus.js";
+import { GuestMemory } from "../memory/guest-memory.js";
 import type { Clock } from "../time/clock.js";
 import { expandCompressed } from "./compressed.js";
 import {
@@ -57,7 +57,16 @@ import {
 } from "./constants.js";
 import * as C from "./csr-numbers.js";
 import { decodeInto, SLOT_WORDS } from "./decode.js";
-import { Op, runPage, SLOW_EXIT_JUMPED, SLOW_EXIT_NEXT, SLOW_TRAPPED, TLB_SIZE } from "./interpreter.js";
+import {
+  Op,
+  runPage,
+  SLOW_CONTINUE,
+  SLOW_EXIT_JUMPED,
+  SLOW_EXIT_NEXT,
+  SLOW_TRAPPED,
+  TLB_SIZE,
+} from "./interpreter.js";
+import { WARMUP_IMAGE_BASE64 } from "./warmup/warmup-image.js";
 
 const ACCESS_FETCH = 0;
 const ACCESS_LOAD = 1;
@@ -288,7 +297,8 @@ export class Hart implements InterruptTarget {
    * fault loop still returns).
    */
   run(budget: number): number {
-    if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) !== 0) this.updateSstc();
+    if (!interpreterWarmedUp) warmUpInterpreter();
+    this.updateSstc();
     let done = 0;
     while (done < budget) {
       if (((this.mipSw | this.mipExt) & this.mie) !== 0) {
@@ -569,8 +579,9 @@ export class Hart implements InterruptTarget {
     this.fHost = fetch.fHost;
   }
 
-  /** Re-evaluates the Sstc comparator (`time >= stimecmp` drives STIP). */
+  /** Re-evaluates the Sstc comparator (`time >= stimecmp` drives STIP) when Sstc is enabled. */
   updateSstc(): void {
+    if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) === 0) return;
     const now = this.clock.now();
     const cmp = (this.csrHiArr[C.CSR_STIMECMP] >>> 0) * TWO32 + (this.csrLoArr[C.CSR_STIMECMP] >>> 0);
     this.setPending(IRQ_S_TIMER, now >= cmp);
@@ -716,6 +727,42 @@ export class Hart implements InterruptTarget {
       return true;
     }
     return this.mmioRead(pa, size, aLo, aHi);
+  }
+
+  /**
+   * The out-of-line half of a load instruction: loads through {@link loadSlow}, extends per `op`,
+   * writes register index `rd`. Returns SLOW_CONTINUE, SLOW_EXIT_NEXT (after MMIO) or SLOW_TRAPPED.
+   */
+  loadOp(op: number, aLo: number, aHi: number, rd: number): number {
+    const size = op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
+    if (!this.loadSlow(aLo, aHi, size)) return SLOW_TRAPPED;
+    let lo = this.ldLo;
+    let hi = this.ldHi;
+    if (op === Op.LW) hi = lo >> 31;
+    else if (op === Op.LH) {
+      lo = (lo << 16) >> 16;
+      hi = lo >> 31;
+    } else if (op === Op.LB) {
+      lo = (lo << 24) >> 24;
+      hi = lo >> 31;
+    } else if (op !== Op.LD) hi = 0;
+    this.x[rd] = lo;
+    this.x[rd + 1] = hi;
+    if (this.exitBlock) {
+      this.exitBlock = false;
+      return SLOW_EXIT_NEXT;
+    }
+    return SLOW_CONTINUE;
+  }
+
+  /** The out-of-line half of a store instruction; returns like {@link loadOp}. */
+  storeOp(aLo: number, aHi: number, size: number, vLo: number, vHi: number): number {
+    if (!this.storeSlow(aLo, aHi, size, vLo, vHi)) return SLOW_TRAPPED;
+    if (this.exitBlock) {
+      this.exitBlock = false;
+      return SLOW_EXIT_NEXT;
+    }
+    return SLOW_CONTINUE;
   }
 
   private readHost(host: number, size: number): void {
@@ -1176,3 +1223,23 @@ export class Hart implements InterruptTarget {
 }
 
 export { PRIV_M, PRIV_S, PRIV_U };
+
+let interpreterWarmedUp = false;
+
+/**
+ * Runs the built-in warm-up program (warmup/warmup.S) once per process on a private hart, so the
+ * JavaScript engine has type feedback for every interpreter path before it optimizes them. Without
+ * it the first guest pays for each deoptimization of the interpreter loop (seconds on a Linux boot).
+ */
+export function warmUpInterpreter(): void {
+  if (interpreterWarmedUp) return;
+  interpreterWarmedUp = true;
+  const memory = new GuestMemory({ ramSize: 64 * 1024 });
+  const image = Uint8Array.from(atob(WARMUP_IMAGE_BASE64), (c) => c.charCodeAt(0));
+  memory.writeBytes(memory.ramBase, image);
+  const hart = new Hart({ memory, bus: new MmioBus(), clock: { frequencyHz: 10_000_000, now: () => 0 } });
+  hart.run(WARMUP_BUDGET);
+}
+
+/** Enough for the warm-up program's rounds; it then spins in place. */
+const WARMUP_BUDGET = 5000;

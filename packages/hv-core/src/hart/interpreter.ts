@@ -490,328 +490,268 @@ export function runPage(h: Hart, limit: number, scratch: Int32Array | null): num
           continue pages;
         }
         case Op.LD: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 7) === 0) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = i32[ha >>> 2];
-            hi = i32[(ha >>> 2) + 1];
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 8)) return n - 1;
-            lo = h.ldLo;
-            hi = h.ldHi;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            x[rd] = i32[ha >>> 2];
+            x[rd + 1] = i32[(ha >>> 2) + 1];
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LW: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 3) === 0) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = i32[ha >>> 2];
-            hi = lo >> 31;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
-            lo = h.ldLo;
-            hi = lo >> 31;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            const v = i32[ha >>> 2];
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LWU: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 3) === 0) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = i32[ha >>> 2];
-            hi = 0;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 4)) return n - 1;
-            lo = h.ldLo;
-            hi = 0;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            x[rd] = i32[ha >>> 2];
+            x[rd + 1] = 0;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LH: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 1) === 0) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = (u16[ha >>> 1] << 16) >> 16;
-            hi = lo >> 31;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 2)) return n - 1;
-            lo = (h.ldLo << 16) >> 16;
-            hi = lo >> 31;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            const v = (u16[ha >>> 1] << 16) >> 16;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LHU: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi && (aLo & 1) === 0) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = u16[ha >>> 1];
-            hi = 0;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 2)) return n - 1;
-            lo = h.ldLo;
-            hi = 0;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            x[rd] = u16[ha >>> 1];
+            x[rd + 1] = 0;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LB: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = (u8[ha] << 24) >> 24;
-            hi = lo >> 31;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 1)) return n - 1;
-            lo = (h.ldLo << 24) >> 24;
-            hi = lo >> 31;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            const v = (u8[ha] << 24) >> 24;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.LBU: {
-          const rs1 = (w >>> 8) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
-          let lo: number;
-          let hi: number;
           if (rTagLo[ix] === (aLo & PAGE_MASK) && rTagHi[ix] === aHi) {
             const ha = (rHost[ix] + (aLo & 0xfff)) >>> 0;
-            lo = u8[ha];
-            hi = 0;
-          } else {
-            h.pcLo = pcLo;
-            if (!h.loadSlow(aLo, aHi, 1)) return n - 1;
-            lo = h.ldLo;
-            hi = 0;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              const rd = w & 0xff;
-              x[rd] = lo;
-              x[rd + 1] = hi;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            const rd = w & 0xff;
+            x[rd] = u8[ha];
+            x[rd + 1] = 0;
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          const rd = w & 0xff;
-          x[rd] = lo;
-          x[rd + 1] = hi;
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.loadOp(op, aLo, aHi, w & 0xff);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.SD: {
-          const rs1 = (w >>> 8) & 0xff;
           const rs2 = (w >>> 16) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
           if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 7) === 0) {
             const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
             i32[ha >>> 2] = x[rs2];
             i32[(ha >>> 2) + 1] = x[rs2 + 1];
-          } else {
-            h.pcLo = pcLo;
-            if (!h.storeSlow(aLo, aHi, 8, x[rs2], x[rs2 + 1])) return n - 1;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.storeOp(aLo, aHi, 8, x[rs2], x[rs2 + 1]);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.SW: {
-          const rs1 = (w >>> 8) & 0xff;
           const rs2 = (w >>> 16) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
           if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 3) === 0) {
             const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
             i32[ha >>> 2] = x[rs2];
-          } else {
-            h.pcLo = pcLo;
-            if (!h.storeSlow(aLo, aHi, 4, x[rs2], x[rs2 + 1])) return n - 1;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.storeOp(aLo, aHi, 4, x[rs2], x[rs2 + 1]);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.SH: {
-          const rs1 = (w >>> 8) & 0xff;
           const rs2 = (w >>> 16) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
           if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi && (aLo & 1) === 0) {
             const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
             u16[ha >>> 1] = x[rs2];
-          } else {
-            h.pcLo = pcLo;
-            if (!h.storeSlow(aLo, aHi, 2, x[rs2], x[rs2 + 1])) return n - 1;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.storeOp(aLo, aHi, 2, x[rs2], x[rs2 + 1]);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.SB: {
-          const rs1 = (w >>> 8) & 0xff;
           const rs2 = (w >>> 16) & 0xff;
           const imm = d[s + 2];
-          const b = x[rs1];
+          const b = x[(w >>> 8) & 0xff];
           const aLo = (b + imm) | 0;
-          const aHi = (x[rs1 + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+          const aHi = (x[((w >>> 8) & 0xff) + 1] + (imm >> 31) + (aLo >>> 0 < b >>> 0 ? 1 : 0)) | 0;
           const ix = (aLo >>> 12) & TLB_MASK;
           if (wTagLo[ix] === (aLo & PAGE_MASK) && wTagHi[ix] === aHi) {
             const ha = (wHost[ix] + (aLo & 0xfff)) >>> 0;
             u8[ha] = x[rs2];
-          } else {
-            h.pcLo = pcLo;
-            if (!h.storeSlow(aLo, aHi, 1, x[rs2], x[rs2 + 1])) return n - 1;
-            if (h.exitBlock) {
-              h.exitBlock = false;
-              h.setNextPc(pcLo, d[s + 3]);
-              return n;
-            }
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
           }
-          pcLo = (pcLo + d[s + 3]) | 0;
-          break;
+          h.pcLo = pcLo;
+          const r = h.storeOp(aLo, aHi, 1, x[rs2], x[rs2 + 1]);
+          if (r === SLOW_CONTINUE) {
+            pcLo = (pcLo + d[s + 3]) | 0;
+            break;
+          }
+          if (r === SLOW_TRAPPED) return n - 1;
+          h.setNextPc(pcLo, d[s + 3]);
+          return n;
         }
         case Op.ANDI: {
           const rs1 = (w >>> 8) & 0xff;

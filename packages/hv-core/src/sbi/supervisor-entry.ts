@@ -1,5 +1,11 @@
 import { MENVCFG_HI_STCE, PRIV_S, S_INTERRUPTS } from "../hart/constants.js";
-import { CSR_MCOUNTEREN, CSR_MEDELEG, CSR_MENVCFG, CSR_MIDELEG } from "../hart/csr-numbers.js";
+import {
+  CSR_MCOUNTEREN,
+  CSR_MEDELEG,
+  CSR_MENVCFG,
+  CSR_MIDELEG,
+  CSR_SCOUNTEREN,
+} from "../hart/csr-numbers.js";
 import type { Hart } from "../hart/hart.js";
 
 /** `mcounteren`: CY, TM and IR, so S-mode reads `cycle`, `time` and `instret` without trapping. */
@@ -32,6 +38,8 @@ export function enterSupervisorWords(
   hart.csrWrite(CSR_MEDELEG, DELEGATE_ALL_EXCEPTIONS, 0);
   hart.csrWrite(CSR_MIDELEG, S_INTERRUPTS, 0);
   hart.csrWrite(CSR_MCOUNTEREN, COUNTERS_CY_TM_IR, 0);
+  // Firmware would open the counters to U-mode too; Linux itself never writes scounteren.
+  hart.csrWrite(CSR_SCOUNTEREN, COUNTERS_CY_TM_IR, 0);
   if (options.sstc === true) hart.csrWrite(CSR_MENVCFG, 0, MENVCFG_HI_STCE);
   hart.setPriv(PRIV_S);
   const x = hart.x;
