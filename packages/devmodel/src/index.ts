@@ -1,5 +1,38 @@
 export type { CharBackend } from "./backends/char-backend.js";
 export { BufferCharBackend, NullCharBackend } from "./backends/char-backend.js";
+export type { FirmwareBootLayout, FirmwareBootRequest, FwDynamicInfo } from "./board/boot-layout.js";
+export {
+  encodeFwDynamicInfo,
+  FW_DYNAMIC_INFO_MAGIC,
+  FW_DYNAMIC_INFO_VERSION,
+  planFirmwareBoot,
+} from "./board/boot-layout.js";
+export type { VirtRegion, VirtRegionKind } from "./board/memory-map.js";
+export {
+  overlappingRegions,
+  VIRT_DRAM_BASE,
+  VIRT_RTC_IRQ,
+  VIRT_UART0_IRQ,
+  VIRT_VIRTIO_COUNT,
+  virtMemoryMap,
+  virtRegion,
+} from "./board/memory-map.js";
+export type { VirtDeviceTreeOptions } from "./board/virt-device-tree.js";
+export {
+  buildVirtDeviceTree,
+  VIRT_MMU_TYPE,
+  VIRT_RISCV_ISA,
+  VIRT_TIMEBASE_FREQUENCY,
+} from "./board/virt-device-tree.js";
+export type { VirtBootFlow, VirtMachineConfig, VirtMachineExit } from "./board/virt-machine.js";
+export {
+  VIRT_DEFAULT_CMDLINE,
+  VIRT_DEFAULT_MEMORY,
+  VIRT_MAX_HARTS,
+  VIRT_MIN_MEMORY,
+  VirtConfigError,
+  VirtMachine,
+} from "./board/virt-machine.js";
 export type { DeviceTreeOptions, FdtReservation } from "./fdt/device-tree.js";
 export { DeviceTree, FdtNode, u64Cells } from "./fdt/device-tree.js";
 export { FdtError } from "./fdt/format.js";

@@ -1,0 +1,568 @@
+import {
+  Aclint,
+  AclintSswi,
+  type Clock,
+  csr,
+  enterSupervisor,
+  GuestMemory,
+  Hart,
+  MmioBus,
+  PLIC_VIRT_SOURCE_COUNT,
+  Plic,
+  riscv,
+  SbiServer,
+  WallClock,
+} from "@monovisor/hv-core";
+import { type CharBackend, NullCharBackend } from "../backends/char-backend.js";
+import { loadElf, parseElf } from "../loaders/elf.js";
+import { loadLinuxBoot, parseLinuxImage, planLinuxBoot } from "../loaders/linux-image.js";
+import { GoldfishRtc, type WallTimeSource } from "../rtc/goldfish-rtc.js";
+import { SifiveTest } from "../syscon/sifive-test.js";
+import { Ns16550a } from "../uart/ns16550a.js";
+import { encodeFwDynamicInfo, FW_DYNAMIC_NEXT_MODE_S, planFirmwareBoot } from "./boot-layout.js";
+import { EmptyVirtioSlot } from "./empty-virtio-slot.js";
+import { VIRT_DRAM_BASE, type VirtRegion, virtMemoryMap } from "./memory-map.js";
+import { buildVirtDeviceTree } from "./virt-device-tree.js";
+
+const MiB = 1024 * 1024;
+export const VIRT_DEFAULT_MEMORY = 256 * MiB;
+/** Enough for the ISA tests and firmware; a Linux guest needs more. */
+export const VIRT_MIN_MEMORY = 16 * MiB;
+export const VIRT_MAX_HARTS = 8;
+/** What `hv run` appends when the user gives no command line. */
+export const VIRT_DEFAULT_CMDLINE = "console=ttyS0 earlycon=sbi";
+/** Room left at the end of the DTB for firmware that edits it in place (OpenSBI, U-Boot). */
+const DTB_PADDING = 16 * 1024;
+
+const { CSR_STVEC, CSR_MTVEC, CSR_SATP } = csr;
+/** SRST `reset_type` for shutdown; the reboot types both end the run as a reset request. */
+const SRST_SHUTDOWN = 0;
+const TWO32 = 4294967296;
+
+/**
+ * How the machine starts:
+ * - `hypervisor` (default): the kernel `Image` starts in S-mode; the hypervisor serves SBI.
+ * - `firmware`: M-mode firmware (OpenSBI `fw_jump`/`fw_dynamic`) at the start of RAM, the kernel
+ *   (an `Image`, U-Boot, any S-mode payload) at RAM + 2 MiB, as `qemu-system-riscv64 -bios`.
+ * - `none`: the kernel (ELF or flat image) runs in M-mode at its entry, as `-bios none`.
+ */
+export type VirtBootFlow = "hypervisor" | "firmware" | "none";
+
+export interface VirtMachineConfig {
+  /** RAM bytes at 0x8000_0000 (default 256 MiB). */
+  readonly memoryBytes?: number;
+  /** Harts (1..8, default 1). */
+  readonly hartCount?: number;
+  /** Linux `Image`, an S-mode payload (firmware flow), or an ELF / flat binary (`bios: "none"`). */
+  readonly kernel?: Uint8Array;
+  readonly initrd?: Uint8Array;
+  /** `/chosen/bootargs`; default {@link VIRT_DEFAULT_CMDLINE}. */
+  readonly cmdline?: string;
+  /** Firmware image (binary or ELF), `"none"`, or undefined for the hypervisor flow. */
+  readonly bios?: Uint8Array | "none";
+  /** Where the UART (and the SBI console) write. */
+  readonly console?: CharBackend;
+  /** Time base of `mtime`, `time` and the timers; it must advance while the machine sleeps (default: host wall clock, 10 MHz). */
+  readonly clock?: Clock;
+  /** Wall time the RTC reports (default: the host's). */
+  readonly rtcTime?: WallTimeSource;
+  /** Instructions a hart runs before the next one gets its turn (default 50 000). */
+  readonly sliceInstructions?: number;
+}
+
+/** Why {@link VirtMachine.run} returned. */
+export type VirtMachineExit =
+  | { readonly kind: "poweroff" }
+  | { readonly kind: "reset" }
+  | { readonly kind: "fail"; readonly code: number }
+  | { readonly kind: "stopped" }
+  | { readonly kind: "crash"; readonly message: string }
+  | { readonly kind: "error"; readonly error: unknown };
+
+/** A problem with the configuration (sizes, images) found before anything runs. */
+export class VirtConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VirtConfigError";
+  }
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * The QEMU-compatible `virt` machine: RAM, harts, PLIC, ACLINT (+ SSWI), NS16550A, goldfish RTC,
+ * `sifive,test` syscon and eight virtio-mmio slots, wired from one memory map that also produces
+ * the device tree. {@link run} drives the harts until the guest powers off, resets or crashes.
+ *
+ * @example
+ * const vm = new VirtMachine({ kernel, initrd, cmdline: "console=ttyS0", console: terminal });
+ * const exit = await vm.run(); // { kind: "poweroff" } after the guest's `poweroff`
+ */
+export class VirtMachine {
+  readonly flow: VirtBootFlow;
+  readonly hartCount: number;
+  readonly map: readonly VirtRegion[];
+  readonly memory: GuestMemory;
+  readonly bus = new MmioBus();
+  readonly clock: Clock;
+  readonly harts: readonly Hart[];
+  readonly plic: Plic;
+  readonly aclint: Aclint;
+  readonly sswi: AclintSswi;
+  readonly uart: Ns16550a;
+  readonly rtc: GoldfishRtc;
+  readonly syscon: SifiveTest;
+  /** The generated device tree blob as loaded into RAM. */
+  readonly dtb: Uint8Array;
+  /** Guest physical address of the DTB (a1 at entry). */
+  readonly dtbAddress: number;
+  /** Where hart 0 starts. */
+  readonly entry: number;
+  /** The SBI implementation serving the hypervisor flow (undefined when firmware runs in M-mode). */
+  readonly sbi: SbiServer | undefined;
+
+  private readonly console: CharBackend;
+  private readonly slice: number;
+  private exitReason: VirtMachineExit | undefined;
+  private pendingInput: Uint8Array[] = [];
+  private inputToSbi = false;
+  private wake: (() => void) | undefined;
+  private running = false;
+
+  constructor(config: VirtMachineConfig) {
+    const memoryBytes = config.memoryBytes ?? VIRT_DEFAULT_MEMORY;
+    const hartCount = config.hartCount ?? 1;
+    if (!Number.isInteger(hartCount) || hartCount < 1 || hartCount > VIRT_MAX_HARTS) {
+      throw new VirtConfigError(`the virt machine takes 1..${VIRT_MAX_HARTS} harts, not ${hartCount}`);
+    }
+    if (!Number.isInteger(memoryBytes) || memoryBytes % (1 * MiB) !== 0) {
+      throw new VirtConfigError(`memory size must be a whole number of MiB, got ${memoryBytes} bytes`);
+    }
+    if (memoryBytes < VIRT_MIN_MEMORY) {
+      throw new VirtConfigError(
+        `memory size ${memoryBytes / MiB} MiB is below the minimum of ${VIRT_MIN_MEMORY / MiB} MiB`,
+      );
+    }
+    if (memoryBytes > 2048 * MiB) {
+      throw new VirtConfigError(`memory size ${memoryBytes / MiB} MiB is above the maximum of 2048 MiB`);
+    }
+    this.flow = config.bios === undefined ? "hypervisor" : config.bios === "none" ? "none" : "firmware";
+    if (this.flow !== "firmware" && config.kernel === undefined) {
+      throw new VirtConfigError("a kernel is required unless firmware is given");
+    }
+    this.hartCount = hartCount;
+    this.console = config.console ?? new NullCharBackend();
+    this.slice = config.sliceInstructions ?? 50_000;
+    this.clock = config.clock ?? new WallClock();
+    this.map = virtMemoryMap(hartCount, memoryBytes);
+    this.memory = new GuestMemory({ ramBase: VIRT_DRAM_BASE, ramSize: memoryBytes, hartCount });
+
+    const harts: Hart[] = [];
+    for (let id = 0; id < hartCount; id++) {
+      harts.push(new Hart({ memory: this.memory, bus: this.bus, clock: this.clock, hartId: id }));
+    }
+    this.harts = harts;
+    this.plic = new Plic({ hartCount, sourceCount: PLIC_VIRT_SOURCE_COUNT }, harts);
+    this.aclint = new Aclint({ hartCount }, this.clock, harts);
+    this.sswi = new AclintSswi({ hartCount }, harts);
+    this.uart = new Ns16550a({
+      name: "uart0",
+      backend: this.console,
+      irq: this.plic.irqLine(this.irqOf("uart0")),
+    });
+    this.rtc = new GoldfishRtc({ irq: this.plic.irqLine(this.irqOf("rtc")), now: config.rtcTime });
+    this.syscon = new SifiveTest({
+      onEvent: (e) => {
+        if (e.kind === "poweroff") this.finish({ kind: "poweroff" });
+        else if (e.kind === "fail") this.finish({ kind: "fail", code: e.code });
+        else this.finish({ kind: "reset" });
+      },
+    });
+    for (const region of this.map) {
+      switch (region.kind) {
+        case "test":
+          this.bus.map(region.base, region.size, this.syscon);
+          break;
+        case "rtc":
+          this.bus.map(region.base, region.size, this.rtc);
+          break;
+        case "clint":
+          this.bus.map(region.base, region.size, this.aclint);
+          break;
+        case "sswi":
+          this.bus.map(region.base, region.size, this.sswi);
+          break;
+        case "plic":
+          this.bus.map(region.base, region.size, this.plic);
+          break;
+        case "uart":
+          this.bus.map(region.base, region.size, this.uart);
+          break;
+        case "virtio-mmio":
+          this.bus.map(region.base, region.size, new EmptyVirtioSlot(region.name));
+          break;
+        case "dram":
+          break;
+      }
+    }
+
+    this.sbi =
+      this.flow === "hypervisor"
+        ? new SbiServer(
+            {
+              harts,
+              consoleWrite: (bytes) => this.console.write(bytes),
+              consoleRead: (into) => this.readSbiInput(into),
+              systemReset: (type) =>
+                this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
+            },
+            { sstc: true },
+          )
+        : undefined;
+
+    const boot = this.load(config);
+    this.dtb = boot.dtb;
+    this.dtbAddress = boot.dtbAddress;
+    this.entry = boot.entry;
+    for (const hart of harts) hart.onTrap = (h, cause, interrupt) => this.watchTrap(h, cause, interrupt);
+  }
+
+  private irqOf(name: string): number {
+    const irq = this.map.find((r) => r.name === name)?.irq;
+    if (irq === undefined) throw new Error(`region ${name} has no interrupt`);
+    return irq;
+  }
+
+  private deviceTree(bootargs: string, initrd: { start: number; end: number } | undefined): Uint8Array {
+    return buildVirtDeviceTree({
+      map: this.map,
+      hartCount: this.hartCount,
+      plicSources: this.plic.sourceCount,
+      bootargs,
+      initrd,
+    }).toDtb({ padding: DTB_PADDING });
+  }
+
+  /** Loads the images for the chosen flow and puts every hart at its first instruction. */
+  private load(config: VirtMachineConfig): { dtb: Uint8Array; dtbAddress: number; entry: number } {
+    const cmdline = config.cmdline ?? VIRT_DEFAULT_CMDLINE;
+    const memory = this.memory;
+    const initrd = config.initrd !== undefined && config.initrd.length > 0 ? config.initrd : undefined;
+    const placeholder = initrd !== undefined ? { start: 0, end: 0 } : undefined;
+    const draftSize = this.deviceTree(cmdline, placeholder).length;
+
+    if (this.flow === "hypervisor") {
+      const kernel = config.kernel as Uint8Array;
+      const header = parseLinuxImage(kernel);
+      const layout = planLinuxBoot({
+        ramBase: memory.ramBase,
+        ramSize: memory.ramSize,
+        kernel: header,
+        initrdSize: initrd?.length,
+        dtbSize: draftSize,
+      });
+      const dtb = this.deviceTree(
+        cmdline,
+        layout.initrd && { start: layout.initrd.address, end: layout.initrd.address + layout.initrd.size },
+      );
+      loadLinuxBoot(memory, layout, { kernel, initrd, dtb });
+      const entry = layout.kernel.address;
+      enterSupervisor(this.harts[0], entry, 0, layout.dtb.address, { sstc: true });
+      return { dtb, dtbAddress: layout.dtb.address, entry };
+    }
+
+    let firmwareEnd: number;
+    let entry: number;
+    let firmwareImage: Uint8Array | undefined;
+    let kernelImage: Uint8Array | undefined;
+    if (this.flow === "firmware") {
+      const bios = config.bios as Uint8Array;
+      if (isElf(bios)) {
+        const elf = parseElf(bios);
+        entry = elf.entry;
+        firmwareEnd = Math.max(...elf.segments.map((s) => s.paddr + s.memsz));
+      } else {
+        entry = memory.ramBase;
+        firmwareEnd = memory.ramBase + bios.length;
+        firmwareImage = bios;
+      }
+      kernelImage = config.kernel;
+    } else {
+      const kernel = config.kernel as Uint8Array;
+      if (isElf(kernel)) {
+        const elf = parseElf(kernel);
+        entry = elf.entry;
+        firmwareEnd = Math.max(...elf.segments.map((s) => s.paddr + s.memsz));
+      } else {
+        // A flat image (an `Image` or a raw binary) runs from the start of RAM, as on QEMU.
+        const imageSize = hasLinuxMagic(kernel) ? parseLinuxImage(kernel).imageSize : kernel.length;
+        entry = memory.ramBase;
+        firmwareEnd = memory.ramBase + imageSize;
+        firmwareImage = kernel;
+      }
+    }
+    const layout = planFirmwareBoot({
+      ramBase: memory.ramBase,
+      ramSize: memory.ramSize,
+      firmwareSize: Math.max(0, firmwareEnd - memory.ramBase),
+      kernelSize: kernelImage?.length,
+      initrdSize: initrd?.length,
+      dtbSize: draftSize,
+    });
+    const dtb = this.deviceTree(
+      cmdline,
+      layout.initrd && { start: layout.initrd.address, end: layout.initrd.address + layout.initrd.size },
+    );
+    if (this.flow === "firmware" && isElf(config.bios as Uint8Array))
+      loadElf(memory, config.bios as Uint8Array);
+    else if (this.flow === "none" && isElf(config.kernel as Uint8Array))
+      loadElf(memory, config.kernel as Uint8Array);
+    else if (firmwareImage !== undefined) this.checkedWrite(memory.ramBase, firmwareImage, "firmware");
+    if (kernelImage !== undefined && layout.kernel !== undefined) {
+      this.checkedWrite(layout.kernel.address, kernelImage, "kernel");
+    }
+    if (initrd !== undefined && layout.initrd !== undefined)
+      this.checkedWrite(layout.initrd.address, initrd, "initrd");
+    memory.writeBytes(layout.dtb.address, dtb);
+    const info = encodeFwDynamicInfo({
+      nextAddress: layout.kernel?.address ?? memory.ramBase + 2 * MiB,
+      nextMode: FW_DYNAMIC_NEXT_MODE_S,
+      options: 0,
+      bootHart: 0,
+    });
+    memory.writeBytes(layout.fwDynamicInfo.address, info);
+    this.harts.forEach((hart, id) => {
+      hart.reset(entry);
+      hart.setX(10, id);
+      hart.setX(11, layout.dtb.address);
+      hart.setX(12, layout.fwDynamicInfo.address);
+    });
+    return { dtb, dtbAddress: layout.dtb.address, entry };
+  }
+
+  private checkedWrite(address: number, bytes: Uint8Array, what: string): void {
+    if (!this.memory.containsRam(address, bytes.length)) {
+      throw new VirtConfigError(
+        `the ${what} (${bytes.length} bytes at ${hex(address)}) does not fit in ${this.memory.ramSize / MiB} MiB of RAM`,
+      );
+    }
+    this.memory.writeBytes(address, bytes);
+  }
+
+  // ---------------------------------------------------------------- host side
+
+  /** Queues console input for the guest: the UART receiver, or the SBI console once the guest polls it. */
+  sendInput(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.pendingInput.push(bytes.slice());
+    this.feedUart();
+    this.wake?.();
+  }
+
+  /** Asks {@link run} to return `{ kind: "stopped" }` at the next block boundary. */
+  stop(): void {
+    this.finish({ kind: "stopped" });
+  }
+
+  private finish(exit: VirtMachineExit): void {
+    if (this.exitReason !== undefined) return;
+    this.exitReason = exit;
+    for (const hart of this.harts) hart.stopRequested = true;
+    this.wake?.();
+  }
+
+  private feedUart(): void {
+    if (this.inputToSbi) return;
+    while (this.pendingInput.length > 0) {
+      const chunk = this.pendingInput[0];
+      const taken = this.uart.pushInput(chunk);
+      if (taken < chunk.length) {
+        this.pendingInput[0] = chunk.subarray(taken);
+        return;
+      }
+      this.pendingInput.shift();
+    }
+  }
+
+  /**
+   * SBI console reads (hvc0, early getchar) take host input from the queue. Once the guest has
+   * polled the SBI console, input stays here for it instead of going to the UART.
+   */
+  private readSbiInput(into: Uint8Array): number {
+    this.inputToSbi = true;
+    let count = 0;
+    while (count < into.length && this.pendingInput.length > 0) {
+      const chunk = this.pendingInput[0];
+      const n = Math.min(chunk.length, into.length - count);
+      into.set(chunk.subarray(0, n), count);
+      count += n;
+      if (n === chunk.length) this.pendingInput.shift();
+      else this.pendingInput[0] = chunk.subarray(n);
+    }
+    return count;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /**
+   * Catches traps nothing can handle, which would otherwise spin forever: a vector outside RAM
+   * while addresses are physical, or a vector that itself cannot be fetched.
+   */
+  private watchTrap(hart: Hart, cause: number, interrupt: boolean): void {
+    if (interrupt) return;
+    const lo = hart.csrLoArr;
+    const hi = hart.csrHiArr;
+    const toS = hart.priv !== riscv.PRIV_M && ((hart.medeleg >>> cause) & 1) === 1;
+    const tvec = toS ? lo[CSR_STVEC] : lo[CSR_MTVEC];
+    const tvecHi = toS ? hi[CSR_STVEC] : hi[CSR_MTVEC];
+    const base = (tvecHi >>> 0) * TWO32 + ((tvec & -4) >>> 0);
+    // S-mode vectors are virtual once paging is on (Linux even relies on a first fault there).
+    const physical = !toS || hi[CSR_SATP] >>> 28 === 0;
+    const pc = hart.pc;
+    const fetchFault =
+      cause === riscv.CAUSE_FETCH_ACCESS ||
+      cause === riscv.CAUSE_FETCH_PAGE_FAULT ||
+      cause === riscv.CAUSE_MISALIGNED_FETCH;
+    const why =
+      !toS && this.flow === "hypervisor"
+        ? "trap to M-mode, which no firmware handles in the hypervisor flow"
+        : physical && !this.memory.containsRam(base, 4)
+          ? `no trap handler (${toS ? "stvec" : "mtvec"} = ${hex(base)})`
+          : fetchFault && pc === base
+            ? "the trap vector itself cannot be fetched"
+            : undefined;
+    if (why === undefined) return;
+    this.finish({
+      kind: "crash",
+      message: `hart ${hart.hartId}: ${causeName(cause)} at pc ${hex(pc)} (${modeName(hart.priv)}-mode): ${why}`,
+    });
+  }
+
+  private tick(): void {
+    this.aclint.update();
+    this.sbi?.updateTimers();
+    for (const hart of this.harts) hart.updateSstc();
+    if (this.rtc.nanosUntilAlarm() === 0n) this.rtc.poll();
+    if (this.pendingInput.length > 0) this.feedUart();
+  }
+
+  private runnable(id: number): boolean {
+    return this.sbi === undefined || this.sbi.isRunnable(id);
+  }
+
+  /** Clock ticks until something could wake a waiting hart, or Infinity. */
+  private ticksUntilWake(): number {
+    const now = this.clock.now();
+    let deadline = this.aclint.nextDeadline();
+    if (this.sbi !== undefined) deadline = Math.min(deadline, this.sbi.nextDeadline());
+    for (const hart of this.harts) {
+      // A comparator already passed has raised STIP; if that did not wake the hart, it never will.
+      const cmp = hart.sstcDeadline();
+      if (cmp > now && cmp < Number.MAX_SAFE_INTEGER) deadline = Math.min(deadline, cmp);
+    }
+    let ticks = deadline - now;
+    const alarm = this.rtc.nanosUntilAlarm();
+    if (alarm !== undefined) {
+      ticks = Math.min(ticks, Math.ceil((Number(alarm) * this.clock.frequencyHz) / 1e9));
+    }
+    return ticks;
+  }
+
+  /**
+   * Runs the guest until it powers off, resets, crashes or {@link stop} is called. Harts take
+   * turns in slices; the event loop gets control every few milliseconds (console input, timers)
+   * and whenever every hart waits in `wfi`, when the machine sleeps until the next timer
+   * deadline or host input, so an idle guest costs no host CPU.
+   */
+  async run(): Promise<VirtMachineExit> {
+    if (this.running) throw new Error("the machine is already running");
+    this.running = true;
+    try {
+      while (this.exitReason === undefined) {
+        const burstStart = performance.now();
+        let idle = false;
+        do {
+          let ran = false;
+          for (let id = 0; id < this.hartCount; id++) {
+            const hart = this.harts[id];
+            if (!this.runnable(id) || hart.waiting) continue;
+            hart.run(this.slice);
+            ran = true;
+            if (this.exitReason !== undefined) break;
+          }
+          this.tick();
+          idle = !ran && this.harts.every((h, id) => !this.runnable(id) || h.waiting);
+        } while (!idle && this.exitReason === undefined && performance.now() - burstStart < 20);
+        if (this.exitReason !== undefined) break;
+        if (idle) await this.sleep();
+        else await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.exitReason ??= { kind: "error", error };
+    } finally {
+      this.running = false;
+    }
+    return this.exitReason as VirtMachineExit;
+  }
+
+  private async sleep(): Promise<void> {
+    const ticks = this.ticksUntilWake();
+    if (ticks <= 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
+    const ms = Number.isFinite(ticks) ? Math.min(1000, (ticks * 1000) / this.clock.frequencyHz) : 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+}
+
+function isElf(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46
+  );
+}
+
+function hasLinuxMagic(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 64 &&
+    bytes[0x38] === 0x52 &&
+    bytes[0x39] === 0x53 &&
+    bytes[0x3a] === 0x43 &&
+    bytes[0x3b] === 0x05
+  );
+}
+
+function modeName(priv: number): string {
+  return priv === riscv.PRIV_M ? "M" : priv === riscv.PRIV_S ? "S" : "U";
+}
+
+const CAUSE_NAMES = [
+  "instruction address misaligned",
+  "instruction access fault",
+  "illegal instruction",
+  "breakpoint",
+  "load address misaligned",
+  "load access fault",
+  "store address misaligned",
+  "store access fault",
+  "ecall from U-mode",
+  "ecall from S-mode",
+  "cause 10",
+  "ecall from M-mode",
+  "instruction page fault",
+  "load page fault",
+  "cause 14",
+  "store page fault",
+];
+
+function causeName(cause: number): string {
+  return CAUSE_NAMES[cause] ?? `cause ${cause}`;
+}
