@@ -1,0 +1,194 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import {
+  BootLayoutError,
+  ElfFormatError,
+  ElfLoadError,
+  LinuxImageError,
+  VIRT_DEFAULT_CMDLINE,
+  VIRT_MAX_HARTS,
+  VirtConfigError,
+  VirtMachine,
+  type VirtMachineExit,
+} from "@monovisor/devmodel";
+import { BatchedStreamBackend, ESCAPE_HELP, EscapeDecoder } from "../terminal.js";
+import { parseCount, parseSize, UsageError } from "./sizes.js";
+
+export const RUN_USAGE = `usage: hv run --kernel <Image|elf> [--initrd <file>] [--append "<cmdline>"]
+              [--mem 256M] [--cpus N] [--bios <firmware>|none]
+
+Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal as its console
+(ns16550a at 0x10000000, ttyS0).
+
+  --kernel <file>    Linux Image (default flow: S-mode entry, SBI served by monovisor);
+                     with --bios <fw>, the payload at 0x80200000 (Image, u-boot-smode.bin);
+                     with --bios none, an ELF or flat binary run in M-mode
+  --initrd <file>    initial ramdisk (linux,initrd-start/end in /chosen)
+  --append <text>    kernel command line (default "${VIRT_DEFAULT_CMDLINE}")
+  --mem <size>       RAM size, e.g. 256M, 1G (default 256M; a bare number means MiB)
+  --cpus <n>         harts, 1..${VIRT_MAX_HARTS} (default 1); --smp is an alias
+  --bios <fw|none>   M-mode firmware at 0x80000000 (OpenSBI fw_jump.bin / fw_dynamic.bin),
+                     or none
+  -h, --help         this help
+
+On a terminal, Ctrl-A x quits, Ctrl-A h lists the escapes, Ctrl-A Ctrl-A sends Ctrl-A.
+Otherwise standard input is sent to the guest's console.
+
+Exit status: 0 when the guest powers off (or Ctrl-A x); 1 bad options or images; 2 guest crash;
+3 engine error; 4 reset request; the code of a sifive,test failure.`;
+
+/** Exit status for each way a run can end (see {@link RUN_USAGE}). */
+export function exitStatus(exit: VirtMachineExit): number {
+  switch (exit.kind) {
+    case "poweroff":
+    case "stopped":
+      return 0;
+    case "crash":
+      return 2;
+    case "error":
+      return 3;
+    case "reset":
+      return 4;
+    case "fail":
+      return Math.min(255, Math.max(1, exit.code));
+  }
+}
+
+/** One line saying why the run ended, or undefined after a clean poweroff. */
+export function exitMessage(exit: VirtMachineExit): string | undefined {
+  switch (exit.kind) {
+    case "poweroff":
+    case "stopped":
+      return undefined;
+    case "crash":
+      return `guest crashed: ${exit.message}`;
+    case "error":
+      return `engine error: ${exit.error instanceof Error ? exit.error.message : String(exit.error)}`;
+    case "reset":
+      return "the guest requested a reset (reboot is not supported; exiting)";
+    case "fail":
+      return `the guest reported failure with code ${exit.code}`;
+  }
+}
+
+function readImage(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (code ?? String(e));
+    throw new UsageError(`cannot read ${what} ${path}: ${reason}`);
+  }
+}
+
+/** `hv run`: boots the guest and returns the process exit status. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      kernel: { type: "string" },
+      initrd: { type: "string" },
+      append: { type: "string" },
+      mem: { type: "string", short: "m", default: "256M" },
+      cpus: { type: "string" },
+      smp: { type: "string" },
+      bios: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  void positionals;
+  if (values.help) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  if (values.kernel === undefined && (values.bios === undefined || values.bios === "none")) {
+    throw new UsageError(`--kernel is required\n${RUN_USAGE}`);
+  }
+  const memoryBytes = parseSize(values.mem, "--mem", "M");
+  const cpusText = values.cpus ?? values.smp ?? "1";
+  const hartCount = parseCount(cpusText, "--cpus");
+  if (hartCount > VIRT_MAX_HARTS)
+    throw new UsageError(`--cpus: ${hartCount} is above the maximum of ${VIRT_MAX_HARTS}`);
+
+  const kernel = values.kernel === undefined ? undefined : readImage(values.kernel, "kernel");
+  const initrd = values.initrd === undefined ? undefined : readImage(values.initrd, "initrd");
+  const bios =
+    values.bios === undefined
+      ? undefined
+      : values.bios === "none"
+        ? "none"
+        : readImage(values.bios, "firmware");
+
+  const output = new BatchedStreamBackend(process.stdout);
+  let machine: VirtMachine;
+  try {
+    machine = new VirtMachine({
+      memoryBytes,
+      hartCount,
+      kernel,
+      initrd,
+      cmdline: values.append,
+      bios,
+      console: output,
+    });
+  } catch (e) {
+    if (
+      e instanceof VirtConfigError ||
+      e instanceof LinuxImageError ||
+      e instanceof BootLayoutError ||
+      e instanceof ElfFormatError ||
+      e instanceof ElfLoadError
+    ) {
+      const subject = e instanceof LinuxImageError ? `${values.kernel}: ` : "";
+      throw new UsageError(`${subject}${e.message}`);
+    }
+    throw e;
+  }
+
+  const detachInput = attachConsoleInput(machine, output);
+  let exit: VirtMachineExit;
+  try {
+    exit = await machine.run();
+  } finally {
+    detachInput();
+    output.flush();
+  }
+  const message = exitMessage(exit);
+  if (message !== undefined) process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv run: ${message}\n`);
+  return exitStatus(exit);
+}
+
+/**
+ * Connects standard input to the guest console: raw mode with escapes on a terminal, plain
+ * bytes otherwise. Returns a function that restores the terminal and lets the process exit.
+ */
+function attachConsoleInput(machine: VirtMachine, output: BatchedStreamBackend): () => void {
+  const stdin = process.stdin;
+  const tty = stdin.isTTY === true;
+  const decoder = new EscapeDecoder();
+  const onData = (data: Buffer): void => {
+    if (!tty) {
+      machine.sendInput(data);
+      return;
+    }
+    const { toGuest, actions } = decoder.feed(data);
+    machine.sendInput(toGuest);
+    for (const action of actions) {
+      if (action === "quit") machine.stop();
+      else {
+        output.flush();
+        process.stderr.write(ESCAPE_HELP);
+      }
+    }
+  };
+  if (tty) stdin.setRawMode(true);
+  stdin.on("data", onData);
+  stdin.resume();
+  return () => {
+    stdin.off("data", onData);
+    if (tty) stdin.setRawMode(false);
+    stdin.pause();
+  };
+}
