@@ -336,6 +336,12 @@ in_s:
   csrr a4, sstatus
   csrr a4, satp
   jal ra, leaf
+  la a4, after_sret
+  csrw sepc, a4
+  li a4, 0x100             # SPP = S: sret stays in S-mode
+  csrs sstatus, a4
+  sret
+after_sret:
   ecall                    # back to M (cause 9)
 back_in_m:
   csrw satp, zero
