@@ -130,19 +130,19 @@ function udivmod64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   rem[1] = rHi;
 }
 
+/** RISC-V's result for a zero divisor: all ones for a quotient, the dividend for a remainder. */
+function divideByZero(aLo: number, aHi: number, remainder: boolean): void {
+  out[0] = remainder ? aLo : -1;
+  out[1] = remainder ? aHi : -1;
+}
+
 /**
  * Signed 64-bit division or remainder with RISC-V semantics: x/0 = -1, x%0 = x,
  * INT64_MIN / -1 = INT64_MIN, INT64_MIN % -1 = 0.
  */
 export function div64(aLo: number, aHi: number, bLo: number, bHi: number, remainder: boolean): void {
   if ((bLo | bHi) === 0) {
-    if (remainder) {
-      out[0] = aLo;
-      out[1] = aHi;
-    } else {
-      out[0] = -1;
-      out[1] = -1;
-    }
+    divideByZero(aLo, aHi, remainder);
     return;
   }
   if (smallSigned(aHi) && smallSigned(bHi)) {
@@ -188,13 +188,7 @@ export function div64(aLo: number, aHi: number, bLo: number, bHi: number, remain
 /** Unsigned 64-bit division or remainder: x/0 = 2^64-1, x%0 = x. */
 export function divu64(aLo: number, aHi: number, bLo: number, bHi: number, remainder: boolean): void {
   if ((bLo | bHi) === 0) {
-    if (remainder) {
-      out[0] = aLo;
-      out[1] = aHi;
-    } else {
-      out[0] = -1;
-      out[1] = -1;
-    }
+    divideByZero(aLo, aHi, remainder);
     return;
   }
   if (aHi >>> 20 === 0 && bHi >>> 20 === 0) {
