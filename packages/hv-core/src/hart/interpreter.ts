@@ -308,6 +308,8 @@ export function runPage(h: Hart, limit: number, scratch: Int32Array | null): num
       }
       const w = d[s + 1];
       n++;
+      // Each common op has its own case, written out in full: the switch compiles to a jump
+      // table and every case is straight-line code. Rare ops go to execSlow.
       switch (op) {
         case Op.NOP:
         case Op.FENCE:
