@@ -434,7 +434,7 @@ export class VirtMachine {
     if (why === undefined) return;
     this.finish({
       kind: "crash",
-      message: `hart ${hart.hartId}: ${causeName(cause)} at pc ${hex(pc)} (${modeName(hart.priv)}-mode): ${why}`,
+      message: `hart ${hart.hartId}: ${riscv.causeName(cause)} at pc ${hex(pc)} (${modeName(hart.priv)}-mode): ${why}`,
     });
   }
 
@@ -542,27 +542,4 @@ function hasLinuxMagic(bytes: Uint8Array): boolean {
 
 function modeName(priv: number): string {
   return priv === riscv.PRIV_M ? "M" : priv === riscv.PRIV_S ? "S" : "U";
-}
-
-const CAUSE_NAMES = [
-  "instruction address misaligned",
-  "instruction access fault",
-  "illegal instruction",
-  "breakpoint",
-  "load address misaligned",
-  "load access fault",
-  "store address misaligned",
-  "store access fault",
-  "ecall from U-mode",
-  "ecall from S-mode",
-  "cause 10",
-  "ecall from M-mode",
-  "instruction page fault",
-  "load page fault",
-  "cause 14",
-  "store page fault",
-];
-
-function causeName(cause: number): string {
-  return CAUSE_NAMES[cause] ?? `cause ${cause}`;
 }

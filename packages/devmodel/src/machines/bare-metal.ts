@@ -103,7 +103,7 @@ export function runBareMetal(elf: Uint8Array, options: BareMetalOptions = {}): B
       end(
         "trap",
         2,
-        `unhandled trap: ${causeName(cause)} at pc 0x${hex(pc)}${tval ? ` (tval 0x${tval.toString(16)})` : ""}`,
+        `unhandled trap: ${riscv.causeName(cause)} at pc 0x${hex(pc)}${tval ? ` (tval 0x${tval.toString(16)})` : ""}`,
       );
       h.stopRequested = true;
     }
@@ -206,27 +206,6 @@ function serviceHtif(
     i32[f] = reply;
     i32[f + 1] = (device << 24) | (command << 16);
   }
-}
-
-const CAUSE_NAMES: Record<number, string> = {
-  0: "instruction address misaligned",
-  1: "instruction access fault",
-  2: "illegal instruction",
-  3: "breakpoint",
-  4: "load address misaligned",
-  5: "load access fault",
-  6: "store/AMO address misaligned",
-  7: "store/AMO access fault",
-  8: "ecall from U-mode",
-  9: "ecall from S-mode",
-  11: "ecall from M-mode",
-  12: "instruction page fault",
-  13: "load page fault",
-  15: "store/AMO page fault",
-};
-
-function causeName(cause: number): string {
-  return CAUSE_NAMES[cause] ?? `exception ${cause}`;
 }
 
 function hex(n: number): string {

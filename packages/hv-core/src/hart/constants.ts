@@ -105,3 +105,25 @@ export const FFLAG_UF = 2;
 export const FFLAG_OF = 4;
 export const FFLAG_DZ = 8;
 export const FFLAG_NV = 16;
+
+const EXCEPTION_NAMES: Record<number, string> = {
+  0: "instruction address misaligned",
+  1: "instruction access fault",
+  2: "illegal instruction",
+  3: "breakpoint",
+  4: "load address misaligned",
+  5: "load access fault",
+  6: "store/AMO address misaligned",
+  7: "store/AMO access fault",
+  8: "ecall from U-mode",
+  9: "ecall from S-mode",
+  11: "ecall from M-mode",
+  12: "instruction page fault",
+  13: "load page fault",
+  15: "store/AMO page fault",
+};
+
+/** A trap cause in words, for messages: `causeName(13)` is "load page fault". */
+export function causeName(cause: number): string {
+  return EXCEPTION_NAMES[cause] ?? `exception ${cause}`;
+}
