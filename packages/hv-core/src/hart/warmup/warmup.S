@@ -141,6 +141,8 @@ back_bgeu:
   jal ra, far_leaf
   la a6, far_leaf
   jalr ra, a6
+  j fall_through
+back_fall:
   j straddle
 back_straddle:
   li a6, -4096
@@ -149,6 +151,34 @@ back_straddle:
   addi a6, a6, 2046        # a6 = page + 0xffd: 8-byte accesses straddle two pages
   ld a4, 0(a6)
   sd a4, 0(a6)
+
+  # ---- TLB misses for every width (sfence.vma empties the TLB before each access)
+  sfence.vma
+  ld a4, 0(s1)
+  sfence.vma
+  lw a4, 0(s1)
+  sfence.vma
+  lwu a4, 0(s1)
+  sfence.vma
+  lh a4, 0(s1)
+  sfence.vma
+  lhu a4, 0(s1)
+  sfence.vma
+  lb a4, 0(s1)
+  sfence.vma
+  lbu a4, 0(s1)
+  sfence.vma
+  sd a0, 0(s1)
+  sfence.vma
+  sw a0, 0(s1)
+  sfence.vma
+  sh a0, 0(s1)
+  sfence.vma
+  sb a0, 0(s1)
+  sfence.vma
+  fld fa4, 0(s1)
+  sfence.vma
+  fsd fa4, 0(s1)
 
   # ---- branches, both ways
   li a4, 1
@@ -299,9 +329,20 @@ back_straddle:
   ecall
   ebreak
   .word 0                  # illegal instruction
-  li a4, 0x1000
-  ld a5, 0(a4)             # access fault: nothing is mapped there
+  li a4, 0x1000            # access faults of every width: nothing is mapped there
+  ld a5, 0(a4)
+  lw a5, 0(a4)
+  lwu a5, 0(a4)
+  lh a5, 0(a4)
+  lhu a5, 0(a4)
+  lb a5, 0(a4)
+  lbu a5, 0(a4)
   sd a5, 0(a4)
+  sw a5, 0(a4)
+  sh a5, 0(a4)
+  sb a5, 0(a4)
+  fld fa5, 0(a4)
+  fsd fa5, 0(a4)
 
   # ---- S-mode with Sv39: an identity gigapage over RAM, and a U page via the same tables
   la a4, pt_root
@@ -335,6 +376,41 @@ in_s:
   amoadd.d a4, a0, (s1)
   csrr a4, sstatus
   csrr a4, satp
+  sfence.vma
+  ld a4, 0(s1)
+  sfence.vma
+  lw a4, 0(s1)
+  sfence.vma
+  lwu a4, 0(s1)
+  sfence.vma
+  lh a4, 0(s1)
+  sfence.vma
+  lhu a4, 0(s1)
+  sfence.vma
+  lb a4, 0(s1)
+  sfence.vma
+  lbu a4, 0(s1)
+  sfence.vma
+  sd a0, 0(s1)
+  sfence.vma
+  sw a0, 0(s1)
+  sfence.vma
+  sh a0, 0(s1)
+  sfence.vma
+  sb a0, 0(s1)
+  li a6, 0x1000            # page faults of every width: VA 0x1000 is unmapped
+  ld a5, 0(a6)
+  lw a5, 0(a6)
+  lwu a5, 0(a6)
+  lh a5, 0(a6)
+  lhu a5, 0(a6)
+  lb a5, 0(a6)
+  lbu a5, 0(a6)
+  sd a5, 0(a6)
+  sw a5, 0(a6)
+  sh a5, 0(a6)
+  sb a5, 0(a6)
+  amoadd.w a5, a5, (a6)
   jal ra, leaf
   la a4, after_sret
   csrw sepc, a4
@@ -486,6 +562,16 @@ far_bgeu:
   j back_bgeu
 far_leaf:
   ret
+  .balign 4096
+  .space 4088              # never executed: the next two instructions end the page
+fall_through:
+  .option push
+  .option norvc
+  addi a4, a4, 1
+  addi a4, a4, 1
+  addi a4, a4, 1           # first instruction of the next page, reached by falling through
+  j back_fall
+  .option pop
   .balign 4096
   .space 4094              # never executed: places `straddle` at a page's last halfword
 straddle:
