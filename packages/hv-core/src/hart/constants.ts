@@ -106,6 +106,12 @@ export const FFLAG_OF = 4;
 export const FFLAG_DZ = 8;
 export const FFLAG_NV = 16;
 
+/** `tlb.flush` reasons, in the order of the tracepoint's `reason` enum. */
+export const TLB_FLUSH_SFENCE = 0;
+export const TLB_FLUSH_SATP = 1;
+export const TLB_FLUSH_PRIVILEGE = 2;
+export const TLB_FLUSH_REMOTE = 3;
+
 const EXCEPTION_NAMES: Record<number, string> = {
   0: "instruction address misaligned",
   1: "instruction access fault",
@@ -123,7 +129,21 @@ const EXCEPTION_NAMES: Record<number, string> = {
   15: "store/AMO page fault",
 };
 
+const INTERRUPT_NAMES: Record<number, string> = {
+  1: "supervisor software interrupt",
+  3: "machine software interrupt",
+  5: "supervisor timer interrupt",
+  7: "machine timer interrupt",
+  9: "supervisor external interrupt",
+  11: "machine external interrupt",
+};
+
 /** A trap cause in words, for messages: `causeName(13)` is "load page fault". */
 export function causeName(cause: number): string {
   return EXCEPTION_NAMES[cause] ?? `exception ${cause}`;
+}
+
+/** An interrupt number in words: `interruptName(5)` is "supervisor timer interrupt". */
+export function interruptName(irq: number): string {
+  return INTERRUPT_NAMES[irq] ?? `interrupt ${irq}`;
 }

@@ -1,6 +1,7 @@
+import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovisor/perf";
 import { Fpu } from "../fpu/fpu.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
-import { MmioBus } from "../memory/bus.js";
+import { MmioBus, type MmioRegion } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import type { Clock } from "../time/clock.js";
 import { expandCompressed } from "./compressed.js";
@@ -54,6 +55,9 @@ import {
   SATP_MODE_SV48,
   SSTATUS_MASK,
   SSTATUS_WRITABLE,
+  TLB_FLUSH_PRIVILEGE,
+  TLB_FLUSH_SATP,
+  TLB_FLUSH_SFENCE,
 } from "./constants.js";
 import * as C from "./csr-numbers.js";
 import { decodeInto, SLOT_WORDS } from "./decode.js";
@@ -85,6 +89,10 @@ const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12)
 const MISA_HI = 2 << 30;
 /** Interrupts in the order the privileged spec gives them priority. */
 const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
+
+type TracepointOf<N extends "hart.trap" | "hart.wfi" | "mmio.access" | "tlb.flush"> = TypedTracepoint<
+  StandardTracepointSpecOf<N>
+>;
 
 /** TLB set index by privilege level (U = 0, S = 1, M = 3). */
 const TLB_SET_OF_PRIV = [0, 1, 2, 2];
@@ -209,6 +217,21 @@ export class Hart implements InterruptTarget {
   resValueLo = 0;
   resValueHi = 0;
 
+  // Tracing (see attachTracer). Each emit site is out of line and tests one of these first.
+  private tracer: Tracer | undefined;
+  private vcpu = 0;
+  private tpTrap: TracepointOf<"hart.trap"> | undefined;
+  private tpWfi: TracepointOf<"hart.wfi"> | undefined;
+  private tpMmio: TracepointOf<"mmio.access"> | undefined;
+  private tpTlb: TracepointOf<"tlb.flush"> | undefined;
+  /** Trace-clock time the current wait began, or -1 when no traced wait is open. */
+  private wfiSince = -1;
+  private wfiPcLo = 0;
+  private wfiPcHi = 0;
+  /** Last MMIO region traced and its interned device name. */
+  private tpRegion: MmioRegion | undefined;
+  private tpDevice = 0;
+
   constructor(options: HartOptions) {
     this.mem = options.memory;
     this.bus = options.bus;
@@ -238,6 +261,32 @@ export class Hart implements InterruptTarget {
     this.reset(this.mem.ramBase);
   }
 
+  /**
+   * Emits this hart's events into `tracer` as vCPU `vcpu` (default: the hart ID): `hart.trap`,
+   * `hart.wfi`, `mmio.access` and `tlb.flush`. Tracepoints are looked up here, once; which of
+   * them record anything follows the tracer's enablement. Without a tracer nothing is emitted.
+   */
+  attachTracer(tracer: Tracer, vcpu = this.hartId): void {
+    this.tracer = tracer;
+    this.vcpu = vcpu;
+    this.tpTrap = tracer.tracepoint("hart.trap");
+    this.tpWfi = tracer.tracepoint("hart.wfi");
+    this.tpMmio = tracer.tracepoint("mmio.access");
+    this.tpTlb = tracer.tracepoint("tlb.flush");
+    this.tpRegion = undefined;
+    this.wfiSince = -1;
+  }
+
+  detachTracer(): void {
+    this.tracer = undefined;
+    this.tpTrap = undefined;
+    this.tpWfi = undefined;
+    this.tpMmio = undefined;
+    this.tpTlb = undefined;
+    this.tpRegion = undefined;
+    this.wfiSince = -1;
+  }
+
   /** Architectural reset: M-mode, registers cleared, pc at `pc`. */
   reset(pc: number, pcHi = 0): void {
     this.x.fill(0);
@@ -259,8 +308,9 @@ export class Hart implements InterruptTarget {
     this.csrHiArr[C.CSR_STIMECMP] = -1;
     this.waiting = false;
     this.stopRequested = false;
+    this.wfiSince = -1; // a reset ends a wait without a wake-up to report
     this.resValid = false;
-    this.flushTlb();
+    this.dropTranslations();
     this.selectTlbSets();
     this.flushDecodeCache();
   }
@@ -299,10 +349,13 @@ export class Hart implements InterruptTarget {
   run(budget: number): number {
     if (!interpreterWarmedUp) warmUpInterpreter();
     this.updateSstc();
+    // A traced wait ends when the machine runs the hart again (or an interrupt below wakes it).
+    if (this.wfiSince >= 0 && !this.waiting) this.endWfi();
     let done = 0;
     while (done < budget) {
       if (((this.mipSw | this.mipExt) & this.mie) !== 0) {
         this.waiting = false;
+        if (this.wfiSince >= 0) this.endWfi();
         const cause = this.pendingInterrupt();
         if (cause >= 0) this.trap(cause, true, 0, 0);
       }
@@ -458,6 +511,20 @@ export class Hart implements InterruptTarget {
 
   private trap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
     this.onTrap?.(this, cause, interrupt);
+    const tp = this.tpTrap;
+    if (tp?.enabled) {
+      // Delivered straight to the guest's vector: no hypervisor time to report.
+      tp.emit(
+        this.vcpu,
+        0,
+        interrupt ? (cause | 0x8000_0000) >>> 0 : cause,
+        this.pcLo,
+        this.pcHi,
+        tvalLo,
+        tvalHi,
+        this.privLevel,
+      );
+    }
     const prev = this.priv;
     const deleg = interrupt ? this.mideleg : this.medeleg;
     const lo = this.csrLoArr;
@@ -531,7 +598,23 @@ export class Hart implements InterruptTarget {
 
   /** `wfi`: wait unless an enabled interrupt is already pending. */
   waitForInterrupt(): void {
-    if (((this.mipSw | this.mipExt) & this.mie) === 0) this.waiting = true;
+    if (((this.mipSw | this.mipExt) & this.mie) === 0) {
+      this.waiting = true;
+      const tp = this.tpWfi;
+      if (tp?.enabled && this.wfiSince < 0) {
+        this.wfiSince = (this.tracer as Tracer).now();
+        this.wfiPcLo = this.pcLo;
+        this.wfiPcHi = this.pcHi;
+      }
+    }
+  }
+
+  /** Emits the `hart.wfi` span of a wait that has ended. */
+  private endWfi(): void {
+    const now = (this.tracer as Tracer).now();
+    const tp = this.tpWfi as TracepointOf<"hart.wfi">;
+    if (tp.enabled) tp.emitAt(now, this.vcpu, now - this.wfiSince, this.wfiPcLo, this.wfiPcHi);
+    this.wfiSince = -1;
   }
 
   /** `ecall`: served by the hypervisor's SBI when it comes from S-mode and a handler is set. */
@@ -603,8 +686,19 @@ export class Hart implements InterruptTarget {
     return this.priv;
   }
 
-  /** Forgets every cached translation (sfence.vma, satp writes, SUM/MXR changes). */
-  flushTlb(): void {
+  /**
+   * Forgets every cached translation (sfence.vma, satp writes, SUM/MXR changes). The arguments
+   * only describe the request for the `tlb.flush` event: `reason` a `TLB_FLUSH_*` value, `scope`
+   * what the guest asked to drop (0 all, 1 asid, 2 page, 3 asid-page; everything is dropped
+   * regardless), and the sfence.vma operands.
+   */
+  flushTlb(reason = TLB_FLUSH_SFENCE, scope = 0, vaddrLo = 0, vaddrHi = 0, asid = 0): void {
+    const tp = this.tpTlb;
+    if (tp?.enabled) tp.emit(this.vcpu, scope, reason, asid & 0xffff, vaddrLo, vaddrHi);
+    this.dropTranslations();
+  }
+
+  private dropTranslations(): void {
     for (const set of this.tlbSets) {
       set.rTagLo.fill(-1);
       set.wTagLo.fill(-1);
@@ -783,7 +877,17 @@ export class Hart implements InterruptTarget {
       this.raiseException(CAUSE_LOAD_ACCESS, aLo, aHi);
       return false;
     }
-    const off = pa - region.base;
+    const tp = this.tpMmio;
+    if (tp?.enabled) {
+      const start = (this.tracer as Tracer).now();
+      this.deviceRead(region, pa - region.base, size);
+      this.emitMmio(tp, region, start, pa, size, 0, this.ldLo, this.ldHi);
+    } else this.deviceRead(region, pa - region.base, size);
+    this.exitBlock = true;
+    return true;
+  }
+
+  private deviceRead(region: MmioRegion, off: number, size: number): void {
     const dev = region.device;
     if (size === 8) {
       this.ldLo = dev.read(off, 4) | 0;
@@ -792,8 +896,37 @@ export class Hart implements InterruptTarget {
       this.ldLo = dev.read(off, size as 1 | 2 | 4) | 0;
       this.ldHi = 0;
     }
-    this.exitBlock = true;
-    return true;
+  }
+
+  private emitMmio(
+    tp: TracepointOf<"mmio.access">,
+    region: MmioRegion,
+    start: number,
+    pa: number,
+    size: number,
+    write: number,
+    vLo: number,
+    vHi: number,
+  ): void {
+    const tracer = this.tracer as Tracer;
+    if (region !== this.tpRegion) {
+      this.tpRegion = region;
+      this.tpDevice = tracer.registry.intern(region.device.name);
+    }
+    const end = tracer.now();
+    const mask = size === 8 ? -1 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    tp.emitAt(
+      end,
+      this.vcpu,
+      end - start,
+      pa % TWO32,
+      Math.floor(pa / TWO32),
+      size,
+      write,
+      (vLo & mask) >>> 0,
+      size === 8 ? vHi >>> 0 : 0,
+      this.tpDevice,
+    );
   }
 
   /** Stores the low `size` bytes of (vLo, vHi). False after raising a fault. */
@@ -850,7 +983,17 @@ export class Hart implements InterruptTarget {
       this.raiseException(CAUSE_STORE_ACCESS, aLo, aHi);
       return false;
     }
-    const off = pa - region.base;
+    const tp = this.tpMmio;
+    if (tp?.enabled) {
+      const start = (this.tracer as Tracer).now();
+      this.deviceWrite(region, pa - region.base, size, vLo, vHi);
+      this.emitMmio(tp, region, start, pa, size, 1, vLo, vHi);
+    } else this.deviceWrite(region, pa - region.base, size, vLo, vHi);
+    this.exitBlock = true;
+    return true;
+  }
+
+  private deviceWrite(region: MmioRegion, off: number, size: number, vLo: number, vHi: number): void {
     const dev = region.device;
     if (size === 8) {
       dev.write(off, 4, vLo >>> 0);
@@ -859,8 +1002,6 @@ export class Hart implements InterruptTarget {
       const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
       dev.write(off, size as 1 | 2 | 4, (vLo & mask) >>> 0);
     }
-    this.exitBlock = true;
-    return true;
   }
 
   /** A misaligned access that spans two pages: both are translated before any byte moves. */
@@ -1182,7 +1323,7 @@ export class Hart implements InterruptTarget {
           lo[csr] = vLo;
           // 16-bit ASID (bits 44–59) and a 44-bit PPN: every field is writable.
           hi[csr] = vHi;
-          this.flushTlb();
+          this.flushTlb(TLB_FLUSH_SATP);
         }
         return true;
       }
@@ -1217,7 +1358,7 @@ export class Hart implements InterruptTarget {
     // MPP is WARL: the reserved value 2 keeps the previous mode.
     if ((v & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT === 2) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
     this.mstatus = v;
-    if (((old ^ v) & (MSTATUS_SUM | MSTATUS_MXR)) !== 0) this.flushTlb();
+    if (((old ^ v) & (MSTATUS_SUM | MSTATUS_MXR)) !== 0) this.flushTlb(TLB_FLUSH_PRIVILEGE);
     if (((old ^ v) & (MSTATUS_MPRV | MSTATUS_MPP)) !== 0) this.selectTlbSets();
   }
 }

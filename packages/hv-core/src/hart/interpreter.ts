@@ -18,6 +18,7 @@ import {
   PRIV_M,
   PRIV_S,
   PRIV_U,
+  TLB_FLUSH_SFENCE,
 } from "./constants.js";
 import type { Hart } from "./hart.js";
 import {
@@ -1240,7 +1241,8 @@ function execSlow(h: Hart, op: number, d: Int32Array, s: number): number {
         h.raiseException(CAUSE_ILLEGAL_INSTRUCTION, h.fetchRaw(), 0);
         return SLOW_TRAPPED;
       }
-      h.flushTlb();
+      // x0 operands widen the request: scope 0 all, 1 one ASID, 2 one page, 3 both.
+      h.flushTlb(TLB_FLUSH_SFENCE, (rs1 !== 0 ? 2 : 0) | (rs2 !== 0 ? 1 : 0), a, ah, b);
       return SLOW_EXIT_NEXT;
     case Op.FENCE_I:
       h.flushDecodeCache();

@@ -17,7 +17,8 @@ import {
   SrstType,
   sbiVersion,
 } from "@monovisor/paravirt-abi";
-import { MENVCFG_HI_STCE, MIP_SSIP, MSTATUS_SIE } from "../hart/constants.js";
+import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovisor/perf";
+import { MENVCFG_HI_STCE, MIP_SSIP, MSTATUS_SIE, TLB_FLUSH_REMOTE } from "../hart/constants.js";
 import { CSR_MENVCFG, CSR_SATP, CSR_STIMECMP } from "../hart/csr-numbers.js";
 import type { Hart } from "../hart/hart.js";
 import { MipBit } from "../irq/mip.js";
@@ -157,8 +158,12 @@ export class SbiServer {
   private readonly deadlines: Float64Array;
   private readonly oneByte = new Uint8Array(1);
   private readonly maskWords = new Int32Array(2);
+  private tracer: Tracer | undefined;
+  private tpCall: TypedTracepoint<StandardTracepointSpecOf<"sbi.call">> | undefined;
   private readonly handleEcall = (hart: Hart): boolean => {
-    this.dispatch(hart);
+    const tp = this.tpCall;
+    if (tp?.enabled) this.tracedDispatch(hart);
+    else this.dispatch(hart);
     return false;
   };
 
@@ -191,6 +196,20 @@ export class SbiServer {
     this.deadlines = new Float64Array(n);
     this.reset();
     for (const hart of this.harts) hart.ecallHandler = this.handleEcall;
+  }
+
+  /**
+   * Emits an `sbi.call` span per call into `tracer` (vCPU = hart ID): eid, fid, a0 as passed,
+   * and the error and value returned. The tracepoint is looked up once, here.
+   */
+  attachTracer(tracer: Tracer): void {
+    this.tracer = tracer;
+    this.tpCall = tracer.tracepoint("sbi.call");
+  }
+
+  detachTracer(): void {
+    this.tracer = undefined;
+    this.tpCall = undefined;
   }
 
   /**
@@ -254,6 +273,28 @@ export class SbiServer {
   }
 
   // ---------------------------------------------------------------- dispatch
+
+  private tracedDispatch(hart: Hart): void {
+    const x = hart.x;
+    // Arguments are read first: the call overwrites a0 and a1.
+    const eid = x[A7] >>> 0;
+    const fid = x[A6] >>> 0;
+    const arg0Lo = x[A0] >>> 0;
+    const arg0Hi = x[A0 + 1] >>> 0;
+    const tracer = this.tracer as Tracer;
+    const start = tracer.now();
+    this.dispatch(hart);
+    const end = tracer.now();
+    const tp = this.tpCall as TypedTracepoint<StandardTracepointSpecOf<"sbi.call">>;
+    if (x[A7 + 1] === 0 && eid <= LAST_LEGACY_EID) {
+      // Legacy calls return one value in a0, negative on error.
+      const a0 = x[A0];
+      const error = x[A0 + 1] < 0 ? a0 : 0;
+      tp.emitAt(end, hart.hartId, end - start, eid, fid, arg0Lo, arg0Hi, error, a0 >>> 0, x[A0 + 1] >>> 0);
+    } else {
+      tp.emitAt(end, hart.hartId, end - start, eid, fid, arg0Lo, arg0Hi, x[A0], x[A1] >>> 0, x[A1 + 1] >>> 0);
+    }
+  }
 
   private dispatch(hart: Hart): void {
     const x = hart.x;
@@ -599,7 +640,7 @@ export class SbiServer {
     const hart = this.harts[i];
     if (op === OP_IPI) hart.setPending(MipBit.SSIP, true);
     else if (op === OP_FENCE_I) hart.flushDecodeCache();
-    else hart.flushTlb();
+    else hart.flushTlb(TLB_FLUSH_REMOTE);
   }
 
   private setTimer(hart: Hart, lo: number, hi: number): void {
