@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { execCommand } from "./commands/exec.js";
 import { runCommand } from "./commands/run.js";
 import { UsageError } from "./commands/sizes.js";
+import { statCommand } from "./commands/stat.js";
 
 interface Command {
   readonly summary: string;
@@ -14,6 +15,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: {
     summary: "boot a guest on the virt board (Linux, OpenSBI, U-Boot, bare metal)",
     handler: runCommand,
+  },
+  stat: {
+    summary: "boot a guest like 'run' and print its exit statistics (traps, SBI, MMIO, WFI)",
+    handler: statCommand,
   },
   exec: { summary: "run a bare-metal RV64 program (tests, benchmarks)", handler: execCommand },
 };

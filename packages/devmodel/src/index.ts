@@ -1,5 +1,33 @@
 export type { CharBackend } from "./backends/char-backend.js";
 export { BufferCharBackend, NullCharBackend } from "./backends/char-backend.js";
+export type { BlockBackend, WriteZeroesOptions } from "./block/block-backend.js";
+export {
+  BlockError,
+  BlockIoError,
+  BlockRangeError,
+  BlockReadOnlyError,
+  checkBlockRequest,
+  ImageFormatError,
+  SECTOR_SIZE,
+} from "./block/block-backend.js";
+export type { ImageFile } from "./block/image-file.js";
+export { MemoryImageFile } from "./block/image-file.js";
+export type { MemoryBlockBackendOptions } from "./block/memory-backend.js";
+export { MemoryBlockBackend } from "./block/memory-backend.js";
+export { NodeImageFile } from "./block/node-image-file.js";
+export type { ImageFormat, OpenImageOptions, OpenQcow2Options } from "./block/open-image.js";
+export {
+  MAX_BACKING_CHAIN,
+  nodeInflateRaw,
+  openImage,
+  openQcow2,
+  openRaw,
+  probeImageFormat,
+} from "./block/open-image.js";
+export type { InflateRaw, OpenBacking, Qcow2ImageInfo, Qcow2OpenOptions } from "./block/qcow2/qcow2.js";
+export { QCOW2_DEFAULT_METADATA_CACHE, Qcow2BlockBackend } from "./block/qcow2/qcow2.js";
+export type { RawOptions } from "./block/raw.js";
+export { RawBlockBackend } from "./block/raw.js";
 export type { FirmwareBootLayout, FirmwareBootRequest, FwDynamicInfo } from "./board/boot-layout.js";
 export {
   encodeFwDynamicInfo,
@@ -73,3 +101,41 @@ export type { SifiveTestEvent, SifiveTestOptions, SifiveTestState } from "./sysc
 export { SIFIVE_TEST_STATE_TYPE, SIFIVE_TEST_STATE_VERSION, SifiveTest } from "./syscon/sifive-test.js";
 export type { Ns16550aOptions, Ns16550aState } from "./uart/ns16550a.js";
 export { NS16550A_STATE_TYPE, NS16550A_STATE_VERSION, Ns16550a } from "./uart/ns16550a.js";
+export { VIRTIO_BALLOON_STAT_NAMES } from "./virtio/balloon/constants.js";
+export type { VirtioBalloonOptions, VirtioBalloonState } from "./virtio/balloon/virtio-balloon.js";
+export {
+  VIRTIO_BALLOON_STATE_TYPE,
+  VIRTIO_BALLOON_STATE_VERSION,
+  VirtioBalloon,
+} from "./virtio/balloon/virtio-balloon.js";
+export type { VirtioBlkOptions, VirtioBlkState } from "./virtio/blk/virtio-blk.js";
+export { VIRTIO_BLK_STATE_TYPE, VIRTIO_BLK_STATE_VERSION, VirtioBlk } from "./virtio/blk/virtio-blk.js";
+export type {
+  VirtioConsoleOptions,
+  VirtioConsolePortOptions,
+  VirtioConsolePortState,
+  VirtioConsoleState,
+} from "./virtio/console/virtio-console.js";
+export {
+  VIRTIO_CONSOLE_STATE_TYPE,
+  VIRTIO_CONSOLE_STATE_VERSION,
+  VirtioConsole,
+} from "./virtio/console/virtio-console.js";
+export * as virtio from "./virtio/constants.js";
+export type { DescriptorChain, GuestBuffer, GuestBufferList } from "./virtio/descriptor-chain.js";
+export type { VirtioDevice, VirtioDeviceHost, VirtioDeviceState } from "./virtio/device.js";
+export { VirtioDeviceError } from "./virtio/guest-ram.js";
+export type { VirtioMmioState, VirtioMmioTransportOptions } from "./virtio/mmio-transport.js";
+export {
+  VIRTIO_MMIO_STATE_TYPE,
+  VIRTIO_MMIO_STATE_VERSION,
+  VirtioMmioTransport,
+} from "./virtio/mmio-transport.js";
+export type { EntropySource, VirtioRngOptions, VirtioRngState } from "./virtio/rng/virtio-rng.js";
+export {
+  hostEntropy,
+  VIRTIO_RNG_STATE_TYPE,
+  VIRTIO_RNG_STATE_VERSION,
+  VirtioRng,
+} from "./virtio/rng/virtio-rng.js";
+export type { SplitVirtqueue, VirtqueueState } from "./virtio/virtqueue.js";

@@ -9,6 +9,7 @@ import {
   VIRT_MAX_HARTS,
   VirtConfigError,
   VirtMachine,
+  type VirtMachineConfig,
   type VirtMachineExit,
 } from "@monovisor/devmodel";
 import { BatchedStreamBackend, ESCAPE_HELP, EscapeDecoder } from "../terminal.js";
@@ -82,31 +83,48 @@ function readImage(path: string, what: string): Uint8Array {
   }
 }
 
+/** The options of `hv run`, shared by the commands that boot a guest the same way (`hv stat`). */
+export const RUN_OPTIONS = {
+  kernel: { type: "string" },
+  initrd: { type: "string" },
+  append: { type: "string" },
+  mem: { type: "string", short: "m", default: "256M" },
+  cpus: { type: "string" },
+  smp: { type: "string" },
+  bios: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** Parsed values of {@link RUN_OPTIONS}. */
+export interface RunValues {
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  mem?: string;
+  cpus?: string;
+  smp?: string;
+  bios?: string;
+}
+
+/** What `hv run` hands the virt machine, less the console. */
+export type GuestConfig = Omit<VirtMachineConfig, "console"> & { readonly hartCount: number };
+
 /** `hv run`: boots the guest and returns the process exit status. */
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      kernel: { type: "string" },
-      initrd: { type: "string" },
-      append: { type: "string" },
-      mem: { type: "string", short: "m", default: "256M" },
-      cpus: { type: "string" },
-      smp: { type: "string" },
-      bios: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  void positionals;
+  const { values } = parseArgs({ args: argv, allowPositionals: false, options: RUN_OPTIONS });
   if (values.help) {
     process.stdout.write(`${RUN_USAGE}\n`);
     return 0;
   }
+  return bootGuest(guestConfig(values, RUN_USAGE), "run", values.kernel);
+}
+
+/** Checks the options and reads the images; throws {@link UsageError} when they are unusable. */
+export function guestConfig(values: RunValues, usage: string): GuestConfig {
   if (values.kernel === undefined && (values.bios === undefined || values.bios === "none")) {
-    throw new UsageError(`--kernel is required\n${RUN_USAGE}`);
+    throw new UsageError(`--kernel is required\n${usage}`);
   }
-  const memoryBytes = parseSize(values.mem, "--mem", "M");
+  const memoryBytes = parseSize(values.mem ?? "256M", "--mem", "M");
   const cpusText = values.cpus ?? values.smp ?? "1";
   const hartCount = parseCount(cpusText, "--cpus");
   if (hartCount > VIRT_MAX_HARTS)
@@ -120,19 +138,18 @@ export async function runCommand(argv: string[]): Promise<number> {
       : values.bios === "none"
         ? "none"
         : readImage(values.bios, "firmware");
+  return { memoryBytes, hartCount, kernel, initrd, cmdline: values.append, bios };
+}
 
+/**
+ * Boots `config` with the terminal as the console, runs it to the end and returns the exit
+ * status; `command` names the command in messages, `kernelPath` the kernel in image errors.
+ */
+export async function bootGuest(config: GuestConfig, command: string, kernelPath?: string): Promise<number> {
   const output = new BatchedStreamBackend(process.stdout);
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({
-      memoryBytes,
-      hartCount,
-      kernel,
-      initrd,
-      cmdline: values.append,
-      bios,
-      console: output,
-    });
+    machine = new VirtMachine({ ...config, console: output });
   } catch (e) {
     if (
       e instanceof VirtConfigError ||
@@ -141,7 +158,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       e instanceof ElfFormatError ||
       e instanceof ElfLoadError
     ) {
-      const subject = e instanceof LinuxImageError ? `${values.kernel}: ` : "";
+      const subject = e instanceof LinuxImageError ? `${kernelPath}: ` : "";
       throw new UsageError(`${subject}${e.message}`);
     }
     throw e;
@@ -156,7 +173,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     output.flush();
   }
   const message = exitMessage(exit);
-  if (message !== undefined) process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv run: ${message}\n`);
+  if (message !== undefined)
+    process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv ${command}: ${message}\n`);
   return exitStatus(exit);
 }
 

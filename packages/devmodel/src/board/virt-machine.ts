@@ -13,6 +13,7 @@ import {
   SbiServer,
   WallClock,
 } from "@monovisor/hv-core";
+import type { Tracer } from "@monovisor/perf";
 import { type CharBackend, NullCharBackend } from "../backends/char-backend.js";
 import { loadElf, parseElf } from "../loaders/elf.js";
 import { loadLinuxBoot, parseLinuxImage, planLinuxBoot } from "../loaders/linux-image.js";
@@ -68,6 +69,12 @@ export interface VirtMachineConfig {
   readonly rtcTime?: WallTimeSource;
   /** Instructions a hart runs before the next one gets its turn (default 50 000). */
   readonly sliceInstructions?: number;
+  /**
+   * Trace session for the engine's events: every hart emits as vCPU = hart ID, and the SBI
+   * server emits `sbi.call`. What is recorded follows the tracer's enablement. Needs at least
+   * `hartCount` vCPUs.
+   */
+  readonly tracer?: Tracer;
 }
 
 /** Why {@link VirtMachine.run} returned. */
@@ -120,6 +127,7 @@ export class VirtMachine {
   readonly entry: number;
   /** The SBI implementation serving the hypervisor flow (undefined when firmware runs in M-mode). */
   readonly sbi: SbiServer | undefined;
+  readonly tracer: Tracer | undefined;
 
   private readonly console: CharBackend;
   private readonly slice: number;
@@ -149,6 +157,9 @@ export class VirtMachine {
     this.flow = config.bios === undefined ? "hypervisor" : config.bios === "none" ? "none" : "firmware";
     if (this.flow !== "firmware" && config.kernel === undefined) {
       throw new VirtConfigError("a kernel is required unless firmware is given");
+    }
+    if (config.tracer !== undefined && config.tracer.vcpus < hartCount) {
+      throw new VirtConfigError(`the tracer has ${config.tracer.vcpus} vCPUs for ${hartCount} harts`);
     }
     this.hartCount = hartCount;
     this.console = config.console ?? new NullCharBackend();
@@ -225,6 +236,11 @@ export class VirtMachine {
     this.dtbAddress = boot.dtbAddress;
     this.entry = boot.entry;
     for (const hart of harts) hart.onTrap = (h, cause, interrupt) => this.watchTrap(h, cause, interrupt);
+    this.tracer = config.tracer;
+    if (config.tracer !== undefined) {
+      for (const hart of harts) hart.attachTracer(config.tracer);
+      this.sbi?.attachTracer(config.tracer);
+    }
   }
 
   private irqOf(name: string): number {
