@@ -52,7 +52,12 @@ export {
   VIRT_RISCV_ISA,
   VIRT_TIMEBASE_FREQUENCY,
 } from "./board/virt-device-tree.js";
-export type { VirtBootFlow, VirtMachineConfig, VirtMachineExit } from "./board/virt-machine.js";
+export type {
+  VirtBootFlow,
+  VirtMachineConfig,
+  VirtMachineExit,
+  VirtVirtioSlot,
+} from "./board/virt-machine.js";
 export {
   VIRT_DEFAULT_CMDLINE,
   VIRT_DEFAULT_MEMORY,

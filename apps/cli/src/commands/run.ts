@@ -13,10 +13,12 @@ import {
   type VirtMachineExit,
 } from "@monovisor/devmodel";
 import { BatchedStreamBackend, ESCAPE_HELP, EscapeDecoder } from "../terminal.js";
+import { type DeviceSpecs, deviceSpecs, type OpenDevices, openDevices } from "./devices.js";
 import { parseCount, parseSize, UsageError } from "./sizes.js";
 
 export const RUN_USAGE = `usage: hv run --kernel <Image|elf> [--initrd <file>] [--append "<cmdline>"]
               [--mem 256M] [--cpus N] [--bios <firmware>|none]
+              [--disk <file>[,format=raw|qcow2|auto][,readonly][,serial=S]]... [--rng] [--balloon]
 
 Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal as its console
 (ns16550a at 0x10000000, ttyS0).
@@ -30,6 +32,11 @@ Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal a
   --cpus <n>         harts, 1..${VIRT_MAX_HARTS} (default 1); --smp is an alias
   --bios <fw|none>   M-mode firmware at 0x80000000 (OpenSBI fw_jump.bin / fw_dynamic.bin),
                      or none
+  --disk <spec>      a virtio-blk disk (repeatable; the first is /dev/vda, the next vdb, ...):
+                     <file>[,format=raw|qcow2|auto][,readonly][,serial=S]; format defaults to
+                     raw (name it; auto probes, never use it on a disk a guest has written)
+  --rng              a virtio-rng device (host entropy, /dev/hwrng)
+  --balloon          a virtio-balloon device
   -h, --help         this help
 
 On a terminal, Ctrl-A x quits, Ctrl-A h lists the escapes, Ctrl-A Ctrl-A sends Ctrl-A.
@@ -92,6 +99,9 @@ export const RUN_OPTIONS = {
   cpus: { type: "string" },
   smp: { type: "string" },
   bios: { type: "string" },
+  disk: { type: "string", multiple: true },
+  rng: { type: "boolean", default: false },
+  balloon: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -104,10 +114,19 @@ export interface RunValues {
   cpus?: string;
   smp?: string;
   bios?: string;
+  disk?: string[];
+  rng?: boolean;
+  balloon?: boolean;
 }
 
-/** What `hv run` hands the virt machine, less the console. */
-export type GuestConfig = Omit<VirtMachineConfig, "console"> & { readonly hartCount: number };
+/**
+ * What `hv run` hands the virt machine, less the console; the virtio devices are specs, opened
+ * by {@link bootGuest} and closed when the guest stops.
+ */
+export type GuestConfig = Omit<VirtMachineConfig, "console" | "virtio"> & {
+  readonly hartCount: number;
+  readonly devices: DeviceSpecs;
+};
 
 /** `hv run`: boots the guest and returns the process exit status. */
 export async function runCommand(argv: string[]): Promise<number> {
@@ -138,7 +157,8 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
       : values.bios === "none"
         ? "none"
         : readImage(values.bios, "firmware");
-  return { memoryBytes, hartCount, kernel, initrd, cmdline: values.append, bios };
+  const devices = deviceSpecs(values);
+  return { memoryBytes, hartCount, kernel, initrd, cmdline: values.append, bios, devices };
 }
 
 /**
@@ -147,10 +167,17 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
  */
 export async function bootGuest(config: GuestConfig, command: string, kernelPath?: string): Promise<number> {
   const output = new BatchedStreamBackend(process.stdout);
+  const { devices: specs, ...machineConfig } = config;
+  const devices = await openDevices(specs);
+  const warn = (message: string): void => {
+    output.flush();
+    process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv ${command}: warning: ${message}\n`);
+  };
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({ ...config, console: output });
+    machine = new VirtMachine({ ...machineConfig, virtio: devices.virtio, onWarning: warn, console: output });
   } catch (e) {
+    await devices.close();
     if (
       e instanceof VirtConfigError ||
       e instanceof LinuxImageError ||
@@ -171,11 +198,19 @@ export async function bootGuest(config: GuestConfig, command: string, kernelPath
   } finally {
     detachInput();
     output.flush();
+    await closeDevices(devices, command);
   }
   const message = exitMessage(exit);
   if (message !== undefined)
     process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv ${command}: ${message}\n`);
   return exitStatus(exit);
+}
+
+/** Flushes and closes the disks; a failure is reported, since guest writes may be lost. */
+async function closeDevices(devices: OpenDevices, command: string): Promise<void> {
+  for (const error of await devices.close()) {
+    process.stderr.write(`hv ${command}: closing a disk failed: ${error}\n`);
+  }
 }
 
 /**

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { BufferCharBackend } from "../backends/char-backend.js";
+import { MemoryBlockBackend } from "../block/memory-backend.js";
 import { parseDtb } from "../fdt/reader.js";
+import { VirtioBlk } from "../virtio/blk/virtio-blk.js";
+import { VIRTIO_ID_BLOCK, VIRTIO_ID_RNG } from "../virtio/constants.js";
+import { VirtioRng } from "../virtio/rng/virtio-rng.js";
+import { VirtioTestDriver } from "../virtio/testing/virtio-test-driver.testing.js";
 import { FW_DYNAMIC_INFO_MAGIC } from "./boot-layout.js";
 import { VirtConfigError, VirtMachine } from "./virt-machine.js";
 
@@ -135,5 +140,71 @@ describe("VirtMachine", () => {
     expect(() => new VirtMachine({ kernel, hartCount: 9 })).toThrow(/1\.\.8 harts/);
     expect(() => new VirtMachine({})).toThrow(/kernel is required/);
     expect(() => new VirtMachine({ kernel: new Uint8Array(100) })).toThrow(/RISCV/);
+  });
+
+  describe("virtio slots", () => {
+    const SLOT0 = 0x1000_1000;
+    /** PLIC pending word 0 (sources 0..31). */
+    const PLIC_PENDING = 0x0c00_1000;
+    const mmio = (vm: VirtMachine, addr: number): number => {
+      const region = vm.bus.find(addr);
+      if (region === undefined) throw new Error(`nothing mapped at ${addr.toString(16)}`);
+      return region.device.read(addr - region.base, 4);
+    };
+
+    it("maps devices in slot order and leaves the other slots empty", () => {
+      const blk = new VirtioBlk({ backend: new MemoryBlockBackend(1 * MiB) });
+      const vm = new VirtMachine({
+        bios: "none",
+        kernel: UART_ECHO,
+        memoryBytes: 16 * MiB,
+        virtio: [new VirtioRng(), { device: blk, legacy: true }],
+      });
+      expect([mmio(vm, SLOT0), mmio(vm, SLOT0 + 4), mmio(vm, SLOT0 + 8)]).toEqual([
+        0x7472_6976,
+        2,
+        VIRTIO_ID_RNG,
+      ]);
+      expect([mmio(vm, SLOT0 + 0x1000 + 4), mmio(vm, SLOT0 + 0x1000 + 8)]).toEqual([1, VIRTIO_ID_BLOCK]);
+      expect([mmio(vm, SLOT0 + 0x2000), mmio(vm, SLOT0 + 0x2000 + 8)]).toEqual([0x7472_6976, 0]);
+      expect(vm.virtio.map((t) => t.name)).toEqual(["virtio-mmio0", "virtio-mmio1"]);
+    });
+
+    it("runs device work and raises PLIC source 1 while the hart sleeps in wfi", async () => {
+      const vm = new VirtMachine({
+        bios: "none",
+        kernel: UART_ECHO,
+        memoryBytes: 16 * MiB,
+        virtio: [new VirtioRng({ entropy: (b) => b.fill(0x5a) })],
+      });
+      const running = vm.run();
+      // Let the hart reach wfi: the machine then sleeps up to a second with no timer armed.
+      await new Promise((r) => setTimeout(r, 30));
+      const driver = new VirtioTestDriver(vm.virtio[0], vm.memory, {
+        start: 0x8080_0000,
+        end: 0x80a0_0000,
+      });
+      driver.init();
+      driver.post(0, [{ in: 8 }]);
+      const kicked = performance.now();
+      driver.kick(0);
+      while ((mmio(vm, PLIC_PENDING) & 0b10) === 0 && performance.now() - kicked < 2000) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const latency = performance.now() - kicked;
+      vm.stop();
+      expect(await running).toEqual({ kind: "stopped" });
+      expect(mmio(vm, PLIC_PENDING) & 0b10).toBe(0b10);
+      expect(latency).toBeLessThan(200);
+      const [used] = driver.takeUsed(0);
+      expect([...used.written]).toEqual(Array(8).fill(0x5a));
+    });
+
+    it("rejects more than eight devices", () => {
+      const virtio = Array.from({ length: 9 }, () => new VirtioRng());
+      expect(() => new VirtMachine({ bios: "none", kernel: UART_ECHO, virtio })).toThrow(
+        /8 virtio-mmio slots, not 9/,
+      );
+    });
   });
 });

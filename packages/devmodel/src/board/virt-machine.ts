@@ -6,6 +6,7 @@ import {
   enterSupervisor,
   GuestMemory,
   Hart,
+  type IrqLine,
   MmioBus,
   PLIC_VIRT_SOURCE_COUNT,
   Plic,
@@ -20,9 +21,11 @@ import { loadLinuxBoot, parseLinuxImage, planLinuxBoot } from "../loaders/linux-
 import { GoldfishRtc, type WallTimeSource } from "../rtc/goldfish-rtc.js";
 import { SifiveTest } from "../syscon/sifive-test.js";
 import { Ns16550a } from "../uart/ns16550a.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import { VirtioMmioTransport } from "../virtio/mmio-transport.js";
 import { encodeFwDynamicInfo, FW_DYNAMIC_NEXT_MODE_S, planFirmwareBoot } from "./boot-layout.js";
 import { EmptyVirtioSlot } from "./empty-virtio-slot.js";
-import { VIRT_DRAM_BASE, type VirtRegion, virtMemoryMap } from "./memory-map.js";
+import { VIRT_DRAM_BASE, VIRT_VIRTIO_COUNT, type VirtRegion, virtMemoryMap } from "./memory-map.js";
 import { buildVirtDeviceTree } from "./virt-device-tree.js";
 
 const MiB = 1024 * 1024;
@@ -48,6 +51,9 @@ const TWO32 = 4294967296;
  * - `none`: the kernel (ELF or flat image) runs in M-mode at its entry, as `-bios none`.
  */
 export type VirtBootFlow = "hypervisor" | "firmware" | "none";
+
+/** A device for a virtio-mmio slot, optionally behind the legacy (version 1) interface. */
+export type VirtVirtioSlot = VirtioDevice | { readonly device: VirtioDevice; readonly legacy?: boolean };
 
 export interface VirtMachineConfig {
   /** RAM bytes at 0x8000_0000 (default 256 MiB). */
@@ -75,6 +81,14 @@ export interface VirtMachineConfig {
    * `hartCount` vCPUs.
    */
   readonly tracer?: Tracer;
+  /**
+   * Devices for the virtio-mmio slots, at most 8: entry i goes to slot i (0x1000_1000 + i * 0x1000,
+   * PLIC source i + 1); the rest stay empty. Linux probes the slots in device-tree order, lowest
+   * address first, so the first block device is `vda`, the next `vdb`.
+   */
+  readonly virtio?: readonly VirtVirtioSlot[];
+  /** One-line warnings while the guest runs (a virtio device stopped itself); default: dropped. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Why {@link VirtMachine.run} returned. */
@@ -136,6 +150,12 @@ export class VirtMachine {
   private inputToSbi = false;
   private wake: (() => void) | undefined;
   private running = false;
+  /** Virtio device work posted by doorbells, run between bursts. */
+  private deviceTasks: (() => void)[] = [];
+  /** End the burst after the current slice (device work is waiting). */
+  private endBurst = false;
+  /** The virtio transports, by slot. */
+  readonly virtio: readonly VirtioMmioTransport[];
 
   constructor(config: VirtMachineConfig) {
     const memoryBytes = config.memoryBytes ?? VIRT_DEFAULT_MEMORY;
@@ -182,6 +202,26 @@ export class VirtMachine {
       irq: this.plic.irqLine(this.irqOf("uart0")),
     });
     this.rtc = new GoldfishRtc({ irq: this.plic.irqLine(this.irqOf("rtc")), now: config.rtcTime });
+    const virtio = config.virtio ?? [];
+    if (virtio.length > VIRT_VIRTIO_COUNT) {
+      throw new VirtConfigError(
+        `the virt machine has ${VIRT_VIRTIO_COUNT} virtio-mmio slots, not ${virtio.length}`,
+      );
+    }
+    const warn = config.onWarning;
+    this.virtio = virtio.map((entry, i) => {
+      const { device, legacy } = "device" in entry ? entry : { device: entry, legacy: false };
+      const name = `virtio-mmio${i}`;
+      return new VirtioMmioTransport({
+        name,
+        memory: this.memory,
+        irq: this.wakingIrq(this.irqOf(name)),
+        device,
+        legacy,
+        schedule: (task) => this.scheduleDeviceWork(task),
+        onDeviceError: (reason) => warn?.(`${name}: device stopped: ${reason}`),
+      });
+    });
     this.syscon = new SifiveTest({
       onEvent: (e) => {
         if (e.kind === "poweroff") this.finish({ kind: "poweroff" });
@@ -209,9 +249,11 @@ export class VirtMachine {
         case "uart":
           this.bus.map(region.base, region.size, this.uart);
           break;
-        case "virtio-mmio":
-          this.bus.map(region.base, region.size, new EmptyVirtioSlot(region.name));
+        case "virtio-mmio": {
+          const slot = (region.irq ?? 0) - 1;
+          this.bus.map(region.base, region.size, this.virtio[slot] ?? new EmptyVirtioSlot(region.name));
           break;
+        }
         case "dram":
           break;
       }
@@ -247,6 +289,39 @@ export class VirtMachine {
     const irq = this.map.find((r) => r.name === name)?.irq;
     if (irq === undefined) throw new Error(`region ${name} has no interrupt`);
     return irq;
+  }
+
+  /** A PLIC line that also wakes the machine on a rising edge, so a hart in `wfi` sees it at once. */
+  private wakingIrq(source: number): IrqLine {
+    const line = this.plic.irqLine(source);
+    let level = false;
+    return {
+      setLevel: (high) => {
+        line.setLevel(high);
+        if (high && !level) this.wake?.();
+        level = high;
+      },
+    };
+  }
+
+  /**
+   * Doorbells post their work here; the current burst ends after this slice so the work (and
+   * the backend I/O it starts) runs within about a slice instead of after a 20 ms burst.
+   */
+  private scheduleDeviceWork(task: () => void): void {
+    this.deviceTasks.push(task);
+    this.endBurst = true;
+    this.wake?.();
+  }
+
+  private runDeviceTasks(): void {
+    this.endBurst = false;
+    while (this.deviceTasks.length > 0) {
+      const tasks = this.deviceTasks;
+      this.deviceTasks = [];
+      // The transport catches device errors itself; a task never throws.
+      for (const task of tasks) task();
+    }
   }
 
   private deviceTree(bootargs: string, initrd: { start: number; end: number } | undefined): Uint8Array {
@@ -508,9 +583,15 @@ export class VirtMachine {
           }
           this.tick();
           idle = !ran && this.harts.every((h, id) => !this.runnable(id) || h.waiting);
-        } while (!idle && this.exitReason === undefined && performance.now() - burstStart < 20);
+        } while (
+          !idle &&
+          !this.endBurst &&
+          this.exitReason === undefined &&
+          performance.now() - burstStart < 20
+        );
         if (this.exitReason !== undefined) break;
-        if (idle) await this.sleep();
+        this.runDeviceTasks();
+        if (idle && this.deviceTasks.length === 0) await this.sleep();
         else await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (error) {
