@@ -1,6 +1,7 @@
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs, UsageError } from "./args.js";
 import type { BenchContext } from "./context.js";
 import { runCpuBench } from "./cpu-bench.js";
+import { formatIoReport, type IoResult, runIoBench } from "./io-bench.js";
 import { runLinuxBench } from "./linux-bench.js";
 import { repoRoot } from "./paths.js";
 import { findQemu } from "./qemu.js";
@@ -30,13 +31,22 @@ async function main(): Promise<number> {
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   };
   const results: BenchResult[] = [];
-  if (options.only !== "linux") results.push(await runCpuBench(ctx));
-  if (options.only !== "cpu") results.push(...(await runLinuxBench(ctx, options.guests)));
+  if (options.only === undefined || options.only === "cpu") results.push(await runCpuBench(ctx));
+  if (options.only === undefined || options.only === "linux") {
+    results.push(...(await runLinuxBench(ctx, options.guests)));
+  }
+  const io: IoResult[] = [];
+  if (options.only === undefined || options.only === "io")
+    io.push(...(await runIoBench(ctx, options.guests)));
 
-  process.stdout.write(
-    options.json ? jsonReport(results, options.repeat) : formatReport(results, options.repeat),
-  );
-  return results.some((r) => r.failed) ? 1 : 0;
+  if (options.json) {
+    const report = JSON.parse(jsonReport(results, options.repeat)) as Record<string, unknown>;
+    process.stdout.write(`${JSON.stringify({ ...report, io }, null, 2)}\n`);
+  } else {
+    if (results.length > 0) process.stdout.write(formatReport(results, options.repeat));
+    if (io.length > 0) process.stdout.write(formatIoReport(io));
+  }
+  return results.some((r) => r.failed) || io.some((r) => r.failed) ? 1 : 0;
 }
 
 process.exitCode = await main();
