@@ -88,7 +88,11 @@ async function monovisorRates(
     cmdline: ioCmdline(),
     memoryBytes: 256 * 1024 * 1024,
     hartCount: 1,
-    console: { write: (b) => void (console += decoder.decode(b, { stream: true })) },
+    console: {
+      write: (b) => {
+        console += decoder.decode(b, { stream: true });
+      },
+    },
     virtio: [new VirtioBlk({ backend })],
   });
   const timer = setTimeout(() => vm.stop(), 300_000);
