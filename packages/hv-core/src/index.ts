@@ -3,6 +3,8 @@ export * as riscv from "./hart/constants.js";
 export * as csr from "./hart/csr-numbers.js";
 export type { EcallHandler, HartOptions, TrapHook } from "./hart/hart.js";
 export { Hart } from "./hart/hart.js";
+export type { HartState } from "./hart/hart-state.js";
+export { HART_STATE_TYPE, HART_STATE_VERSION, HartStateError } from "./hart/hart-state.js";
 export type { AclintConfig, AclintSswiState, AclintState } from "./irq/aclint.js";
 export {
   ACLINT_MAX_HARTS,
@@ -41,8 +43,13 @@ export type { GuestMemoryOptions } from "./memory/guest-memory.js";
 export { GuestMemory, GuestMemoryRangeError, HART_STATE_BYTES } from "./memory/guest-memory.js";
 export type { AccessSize, MmioDevice } from "./memory/mmio.js";
 export type { SbiCallCounters } from "./sbi/counters.js";
-export type { SbiPlatform, SbiServerOptions } from "./sbi/sbi-server.js";
-export { MONOVISOR_SBI_IMPL_VERSION, SbiServer } from "./sbi/sbi-server.js";
+export type { SbiPlatform, SbiServerOptions, SbiServerState } from "./sbi/sbi-server.js";
+export {
+  MONOVISOR_SBI_IMPL_VERSION,
+  SBI_SERVER_STATE_TYPE,
+  SBI_SERVER_STATE_VERSION,
+  SbiServer,
+} from "./sbi/sbi-server.js";
 export type { SupervisorEntryOptions } from "./sbi/supervisor-entry.js";
 export { enterSupervisor, enterSupervisorWords } from "./sbi/supervisor-entry.js";
 export type { Clock } from "./time/clock.js";

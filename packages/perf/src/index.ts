@@ -1,3 +1,5 @@
+export type { IrqSourceLatency } from "./analysis/irq-latency.js";
+export { IrqLatency } from "./analysis/irq-latency.js";
 export type { TraceClock } from "./clock.js";
 export { createHostClock, ManualClock } from "./clock.js";
 export type {

@@ -6,6 +6,8 @@
  * Pending follows the line level until the source is claimed (as QEMU does); a claimed source
  * stays quiet until completion, which re-samples the level.
  */
+import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovisor/perf";
+import { HOST_VCPU } from "@monovisor/perf";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import type { InterruptTarget, IrqLine } from "./irq-line.js";
 import { MipBit } from "./mip.js";
@@ -87,6 +89,10 @@ export class Plic implements MmioDevice {
   /** The level last driven into each context's target, to signal changes only. */
   private readonly output: Uint8Array;
   private readonly lines: (IrqLine | undefined)[];
+  // Tracing (see attachTracer); emitted only on level changes, claims and completions.
+  private tpRaise: TypedTracepoint<StandardTracepointSpecOf<"irq.raise">> | undefined;
+  private tpClaim: TypedTracepoint<StandardTracepointSpecOf<"irq.claim">> | undefined;
+  private tpComplete: TypedTracepoint<StandardTracepointSpecOf<"irq.complete">> | undefined;
 
   constructor(
     config: PlicConfig,
@@ -117,6 +123,23 @@ export class Plic implements MmioDevice {
     this.threshold = new Uint8Array(this.contextCount);
     this.output = new Uint8Array(this.contextCount);
     this.lines = new Array(sourceCount + 1);
+  }
+
+  /**
+   * Emits `irq.raise` (controller `plic`, on the host track: a device drives the line) when a
+   * source's level changes, and `irq.claim` / `irq.complete` on the vCPU of the claiming context
+   * (context >> 1). A claim that finds nothing (0) is not traced.
+   */
+  attachTracer(tracer: Tracer): void {
+    this.tpRaise = tracer.tracepoint("irq.raise");
+    this.tpClaim = tracer.tracepoint("irq.claim");
+    this.tpComplete = tracer.tracepoint("irq.complete");
+  }
+
+  detachTracer(): void {
+    this.tpRaise = undefined;
+    this.tpClaim = undefined;
+    this.tpComplete = undefined;
   }
 
   /** The input line of source `id` (1..sourceCount), for a device to drive. */
@@ -193,6 +216,8 @@ export class Plic implements MmioDevice {
       this.pending[id >>> 5] &= ~bit;
       this.claimed[id >>> 5] |= bit;
       this.update();
+      const tp = this.tpClaim;
+      if (tp?.enabled) tp.emit(context >>> 1, context, id);
     }
     return id;
   }
@@ -210,6 +235,8 @@ export class Plic implements MmioDevice {
     this.claimed[word] &= ~bit;
     if ((this.level[word] & bit) !== 0) this.pending[word] |= bit;
     this.update();
+    const tp = this.tpComplete;
+    if (tp?.enabled) tp.emit(context >>> 1, context, id);
   }
 
   /** Whether the PLIC currently asserts the external interrupt of `context`. */
@@ -279,6 +306,8 @@ export class Plic implements MmioDevice {
     const word = id >>> 5;
     const bit = 1 << (id & 31);
     const before = this.pending[word];
+    const tp = this.tpRaise;
+    if (tp?.enabled && ((this.level[word] & bit) !== 0) !== high) tp.emit(HOST_VCPU, 0, id, high ? 1 : 0);
     if (high) {
       this.level[word] |= bit;
       if ((this.claimed[word] & bit) === 0) this.pending[word] |= bit;
