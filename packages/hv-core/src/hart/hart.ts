@@ -61,6 +61,7 @@ import {
 } from "./constants.js";
 import * as C from "./csr-numbers.js";
 import { decodeInto, SLOT_WORDS } from "./decode.js";
+import { HART_STATE_TYPE, HART_STATE_VERSION, type HartState, hex64, parseHartState } from "./hart-state.js";
 import {
   Op,
   runPage,
@@ -310,6 +311,91 @@ export class Hart implements InterruptTarget {
     this.stopRequested = false;
     this.wfiSince = -1; // a reset ends a wait without a wake-up to report
     this.resValid = false;
+    this.dropTranslations();
+    this.selectTlbSets();
+    this.flushDecodeCache();
+  }
+
+  /** Saves the architectural state; call between {@link run}s (at a slice boundary). */
+  saveState(): HartState {
+    const regs = (a: Int32Array) => Array.from({ length: 32 }, (_, i) => hex64(a[2 * i], a[2 * i + 1]));
+    const csrs: Record<string, string> = {};
+    for (let n = 0; n < 4096; n++) {
+      if (this.csrLoArr[n] !== 0 || this.csrHiArr[n] !== 0) {
+        csrs[n.toString(16)] = hex64(this.csrLoArr[n], this.csrHiArr[n]);
+      }
+    }
+    return {
+      type: HART_STATE_TYPE,
+      version: HART_STATE_VERSION,
+      hartId: this.hartId,
+      x: regs(this.x),
+      f: regs(this.f),
+      pc: hex64(this.pcLo, this.pcHi),
+      priv: this.privLevel,
+      mstatus: this.mstatus,
+      mie: this.mie,
+      mideleg: this.mideleg,
+      medeleg: this.medeleg,
+      mipSw: this.mipSw,
+      mipExt: this.mipExt,
+      fflags: this.fflags,
+      frm: this.frm,
+      instret: this.instret + this.blockRetired,
+      cycleOffset: this.cycleOffset,
+      instretOffset: this.instretOffset,
+      csrs,
+      waiting: this.waiting,
+      reservation: this.resValid
+        ? { address: hex64(this.resLo, this.resHi), value: hex64(this.resValueLo, this.resValueHi) }
+        : null,
+    };
+  }
+
+  /**
+   * Loads a state from {@link saveState} (validated first: a bad state throws
+   * {@link HartStateError} and changes nothing). Translations and decoded code are dropped,
+   * since RAM may have changed under them.
+   */
+  restoreState(state: HartState): void {
+    const s = parseHartState(state, this.hartId);
+    s.x.forEach(([lo, hi], i) => {
+      this.x[2 * i] = i === 0 ? 0 : lo;
+      this.x[2 * i + 1] = i === 0 ? 0 : hi;
+    });
+    s.f.forEach(([lo, hi], i) => {
+      this.f[2 * i] = lo;
+      this.f[2 * i + 1] = hi;
+    });
+    [this.pcLo, this.pcHi] = s.pc;
+    this.privLevel = s.priv;
+    this.mstatus = s.mstatus;
+    this.mie = s.mie;
+    this.mideleg = s.mideleg;
+    this.medeleg = s.medeleg;
+    this.mipSw = s.mipSw;
+    this.mipExt = s.mipExt;
+    this.fflags = s.fflags;
+    this.frm = s.frm;
+    this.instret = s.instret;
+    this.blockRetired = 0;
+    this.cycleOffset = s.cycleOffset;
+    this.instretOffset = s.instretOffset;
+    this.csrLoArr.fill(0);
+    this.csrHiArr.fill(0);
+    for (const [n, lo, hi] of s.csrs) {
+      this.csrLoArr[n] = lo;
+      this.csrHiArr[n] = hi;
+    }
+    this.waiting = s.waiting;
+    this.stopRequested = false;
+    this.wfiSince = -1;
+    this.exitBlock = false;
+    if (s.reservation === null) this.resValid = false;
+    else {
+      this.resValid = true;
+      [this.resLo, this.resHi, this.resValueLo, this.resValueHi] = s.reservation;
+    }
     this.dropTranslations();
     this.selectTlbSets();
     this.flushDecodeCache();

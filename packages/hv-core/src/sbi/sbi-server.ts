@@ -137,6 +137,23 @@ const SUSPEND_NON_RETENTIVE = HsmSuspendType.NON_RETENTIVE;
  *   for (const hart of harts) if (sbi.isRunnable(hart.hartId)) hart.run(10_000);
  * }
  */
+export const SBI_SERVER_STATE_TYPE = "sbi-server";
+export const SBI_SERVER_STATE_VERSION = 1;
+
+/** Saved state of an {@link SbiServer}, version 1. Plain data: JSON round-trips it. */
+export interface SbiServerState {
+  readonly type: typeof SBI_SERVER_STATE_TYPE;
+  readonly version: typeof SBI_SERVER_STATE_VERSION;
+  readonly hartCount: number;
+  /** HSM state per hart (SBI `hart_get_status` values). */
+  readonly hsm: readonly number[];
+  readonly nonRetentive: readonly number[];
+  /** Per hart: resume pc (lo, hi) and opaque (lo, hi) as int32 words. */
+  readonly resumeWords: readonly number[];
+  /** SBI timer deadline per hart in clock ticks; null when none is armed. */
+  readonly deadlines: readonly (number | null)[];
+}
+
 export class SbiServer {
   readonly counters: SbiCallCounters = createSbiCallCounters();
   /** The extensions `probe_extension` reports and calls are served for. */
@@ -270,6 +287,57 @@ export class SbiServer {
   /** The SBI timer deadline of one hart (Infinity when none is armed). */
   timerDeadline(hartId: number): number {
     return this.deadlines[hartId];
+  }
+
+  /** Saves HSM states, pending non-retentive resumes and SBI timer deadlines. */
+  saveState(): SbiServerState {
+    const n = this.harts.length;
+    return {
+      type: SBI_SERVER_STATE_TYPE,
+      version: SBI_SERVER_STATE_VERSION,
+      hartCount: n,
+      hsm: Array.from(this.hsm),
+      nonRetentive: Array.from(this.nonRetentive),
+      resumeWords: Array.from(this.resumeWords),
+      deadlines: Array.from(this.deadlines, (d) => (Number.isFinite(d) ? d : null)),
+    };
+  }
+
+  /** Loads a state from {@link saveState}; validated first, so a bad state changes nothing. */
+  restoreState(state: SbiServerState): void {
+    const fail = (why: string): never => {
+      throw new Error(`SBI server: invalid saved state: ${why}`);
+    };
+    const s = state as unknown as Record<string, unknown>;
+    if (typeof s !== "object" || s === null) fail("not an object");
+    if (s.type !== SBI_SERVER_STATE_TYPE || s.version !== SBI_SERVER_STATE_VERSION) {
+      fail(`state of ${String(s.type)} v${String(s.version)}`);
+    }
+    const n = this.harts.length;
+    if (s.hartCount !== n) fail(`saved for ${String(s.hartCount)} harts, server has ${n}`);
+    const ints = (name: string, length: number, min: number, max: number): number[] => {
+      const v = s[name];
+      if (!Array.isArray(v) || v.length !== length) return fail(`${name} must have ${length} entries`);
+      for (const x of v) {
+        if (!Number.isInteger(x) || x < min || x > max) fail(`${name} holds ${String(x)}`);
+      }
+      return v as number[];
+    };
+    const hsm = ints("hsm", n, 0, 6);
+    const nonRetentive = ints("nonRetentive", n, 0, 1);
+    const resume = ints("resumeWords", 4 * n, -0x8000_0000, 0x7fff_ffff);
+    const deadlines = s.deadlines;
+    if (!Array.isArray(deadlines) || deadlines.length !== n) fail(`deadlines must have ${n} entries`);
+    for (const d of deadlines as unknown[]) {
+      if (d !== null && (typeof d !== "number" || !Number.isInteger(d) || d < 0))
+        fail(`deadline ${String(d)}`);
+    }
+    this.hsm.set(hsm);
+    this.nonRetentive.set(nonRetentive);
+    this.resumeWords.set(resume);
+    (deadlines as (number | null)[]).forEach((d, i) => {
+      this.deadlines[i] = d ?? Number.POSITIVE_INFINITY;
+    });
   }
 
   // ---------------------------------------------------------------- dispatch
