@@ -220,6 +220,16 @@ export class SplitVirtqueue {
   }
 
   /**
+   * Gives back the chain the last {@link pop} returned, untouched, so the next pop sees it again
+   * (a device that found it too small for what it holds now).
+   */
+  unpop(chain: DescriptorChain): void {
+    if (chain.epoch !== this.epoch || !this.enabled) return;
+    this.lastAvailIdx = u16(this.lastAvailIdx - 1);
+    this.inFlight--;
+  }
+
+  /**
    * Returns a chain to the driver with `written` bytes written into its writable buffers, then
    * interrupts if the driver asked for it. A chain from before a reset, or a stopped queue,
    * is dropped: its rings may already belong to something else.
