@@ -1,0 +1,10 @@
+export type { P9Attr, P9Backend, P9File, P9OpenFlags, P9Path, P9SetAttr, P9StatFs } from "./backend.js";
+export { P9BackendError } from "./backend.js";
+export type { P9Qid } from "./codec.js";
+export { P9ProtocolError, P9Reader, P9Writer } from "./codec.js";
+export type { NodeFsBackendOptions } from "./node-fs-backend.js";
+export { NodeFsBackend } from "./node-fs-backend.js";
+export type { P9ServerOptions } from "./server.js";
+export { P9Error, P9Server } from "./server.js";
+export type { Virtio9pOptions, Virtio9pState } from "./virtio-9p.js";
+export { VIRTIO_9P_STATE_TYPE, VIRTIO_9P_STATE_VERSION, Virtio9p } from "./virtio-9p.js";
