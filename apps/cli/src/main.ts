@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { execCommand } from "./commands/exec.js";
+import { restoreCommand } from "./commands/restore.js";
 import { runCommand } from "./commands/run.js";
 import { UsageError } from "./commands/sizes.js";
 import { statCommand } from "./commands/stat.js";
+import { topCommand } from "./commands/top.js";
+import { traceCommand } from "./commands/trace.js";
 
 interface Command {
   readonly summary: string;
@@ -20,6 +23,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "boot a guest like 'run' and print its exit statistics (traps, SBI, MMIO, WFI)",
     handler: statCommand,
   },
+  top: {
+    summary: "boot a guest like 'run' and profile it: the guest functions it runs most",
+    handler: topCommand,
+  },
+  trace: {
+    summary: "record a guest run's tracepoints ('trace record'), summarize or export them ('trace report')",
+    handler: traceCommand,
+  },
+  restore: { summary: "continue a guest saved by 'run --snapshot-file'", handler: restoreCommand },
   exec: { summary: "run a bare-metal RV64 program (tests, benchmarks)", handler: execCommand },
 };
 

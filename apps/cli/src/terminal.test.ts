@@ -12,6 +12,7 @@ describe("EscapeDecoder", () => {
   it("turns Ctrl-A x into quit and Ctrl-A h into help", () => {
     const d = new EscapeDecoder();
     expect(d.feed(bytes("a\x01hb\x01x")).actions).toEqual(["help", "quit"]);
+    expect(d.feed(bytes("\x01s\x01S")).actions).toEqual(["save", "save"]);
   });
 
   it("sends one Ctrl-A for Ctrl-A Ctrl-A, also across reads", () => {

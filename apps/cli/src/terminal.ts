@@ -5,10 +5,11 @@ export const ESCAPE_BYTE = 0x01;
 
 export const ESCAPE_HELP = `C-a h    print this help\r
 C-a x    exit the machine\r
+C-a s    save the machine to --snapshot-file and exit\r
 C-a C-a  send C-a to the guest\r
 `;
 
-export type EscapeAction = "quit" | "help";
+export type EscapeAction = "quit" | "help" | "save";
 
 /**
  * Splits terminal input into bytes for the guest and QEMU-style escape commands (`Ctrl-A x`
@@ -27,6 +28,7 @@ export class EscapeDecoder {
         if (byte === ESCAPE_BYTE) out.push(ESCAPE_BYTE);
         else if (byte === 0x78 || byte === 0x58) actions.push("quit");
         else if (byte === 0x68 || byte === 0x48 || byte === 0x3f) actions.push("help");
+        else if (byte === 0x73 || byte === 0x53) actions.push("save");
       } else if (byte === ESCAPE_BYTE) this.pendingEscape = true;
       else out.push(byte);
     }

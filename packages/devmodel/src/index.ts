@@ -56,6 +56,7 @@ export type {
   VirtBootFlow,
   VirtMachineConfig,
   VirtMachineExit,
+  VirtRestoreOptions,
   VirtVirtioSlot,
 } from "./board/virt-machine.js";
 export {
@@ -94,6 +95,12 @@ export {
   BARE_METAL_UART_BASE,
   runBareMetal,
 } from "./machines/bare-metal.js";
+export type { DgramNetBackendOptions, SocketAddress } from "./net/dgram-backend.js";
+export { DgramNetBackend, parseSocketAddress } from "./net/dgram-backend.js";
+export type { FrameReceiver, NetBackend, NetCounters } from "./net/net-backend.js";
+export { formatMac, macFromSeed, parseMac } from "./net/net-backend.js";
+export type { SwitchPortStats, VirtualSwitchOptions } from "./net/virtual-switch.js";
+export { SwitchPort, VirtualSwitch } from "./net/virtual-switch.js";
 export type { GoldfishRtcOptions, GoldfishRtcState, WallTimeSource } from "./rtc/goldfish-rtc.js";
 export {
   GOLDFISH_RTC_STATE_TYPE,
@@ -101,11 +108,23 @@ export {
   GoldfishRtc,
   hostWallTime,
 } from "./rtc/goldfish-rtc.js";
+export { SnapshotClock } from "./snapshot/snapshot-clock.js";
+export type { SnapshotErrorKind, SnapshotReader, SnapshotWriteOptions } from "./snapshot/snapshot-file.js";
+export {
+  readSnapshot,
+  SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  SnapshotError,
+  writeSnapshot,
+} from "./snapshot/snapshot-file.js";
+export type { VirtMachineState } from "./snapshot/virt-snapshot.js";
+export { VIRT_SNAPSHOT_TYPE, VIRT_SNAPSHOT_VERSION } from "./snapshot/virt-snapshot.js";
 export { DeviceStateError } from "./state/device-state.js";
 export type { SifiveTestEvent, SifiveTestOptions, SifiveTestState } from "./syscon/sifive-test.js";
 export { SIFIVE_TEST_STATE_TYPE, SIFIVE_TEST_STATE_VERSION, SifiveTest } from "./syscon/sifive-test.js";
 export type { Ns16550aOptions, Ns16550aState } from "./uart/ns16550a.js";
 export { NS16550A_STATE_TYPE, NS16550A_STATE_VERSION, Ns16550a } from "./uart/ns16550a.js";
+export * from "./virtio/9p/index.js";
 export { VIRTIO_BALLOON_STAT_NAMES } from "./virtio/balloon/constants.js";
 export type { VirtioBalloonOptions, VirtioBalloonState } from "./virtio/balloon/virtio-balloon.js";
 export {
@@ -136,6 +155,8 @@ export {
   VIRTIO_MMIO_STATE_VERSION,
   VirtioMmioTransport,
 } from "./virtio/mmio-transport.js";
+export type { VirtioNetOptions, VirtioNetState, VirtioNetStats } from "./virtio/net/virtio-net.js";
+export { VIRTIO_NET_STATE_TYPE, VIRTIO_NET_STATE_VERSION, VirtioNet } from "./virtio/net/virtio-net.js";
 export type { EntropySource, VirtioRngOptions, VirtioRngState } from "./virtio/rng/virtio-rng.js";
 export {
   hostEntropy,

@@ -17,6 +17,7 @@ export const virtPrograms = [
   "isa-fp",
   "bench-cpu",
   "bench-cpu-small",
+  "profile-spin",
 ] as const;
 
 /** Programs that use only the HTIF tohost/fromhost mailbox. */

@@ -2,11 +2,20 @@ import { statSync } from "node:fs";
 import {
   type BlockBackend,
   BlockError,
+  DgramNetBackend,
+  macFromSeed,
+  type NetBackend,
+  NodeFsBackend,
   openImage,
+  parseMac,
+  parseSocketAddress,
+  type SocketAddress,
   VIRT_VIRTIO_COUNT,
+  Virtio9p,
   VirtioBalloon,
   VirtioBlk,
   type VirtioDevice,
+  VirtioNet,
   VirtioRng,
 } from "@monovisor/devmodel";
 import { UsageError } from "./sizes.js";
@@ -25,6 +34,58 @@ export interface DeviceSpecs {
   readonly disks: readonly DiskSpec[];
   readonly rng: boolean;
   readonly balloon: boolean;
+  /** `--net` options; their devices come after the others. */
+  readonly nets?: readonly NetSpec[];
+  /** `--share` options; their virtio-9p devices come last. */
+  readonly shares?: readonly ShareSpec[];
+}
+
+/** One `--net` option, parsed: a virtio-net device on a UDP link to another process. */
+export interface NetSpec {
+  readonly kind: "dgram";
+  readonly local: SocketAddress;
+  readonly remote: SocketAddress;
+  readonly mac: Uint8Array;
+  readonly linkUp: boolean;
+}
+
+const NET_HELP = "dgram,local=HOST:PORT,remote=HOST:PORT[,mac=52:54:00:xx:xx:xx][,link=on|off]";
+
+/**
+ * Parses `dgram,local=H:P,remote=H:P[,mac=M][,link=on|off]`. The default MAC is derived from the
+ * local address, so two processes on one host get different ones and a rerun the same one.
+ */
+export function parseNetSpec(text: string): NetSpec {
+  const [kind, ...options] = splitOptions(text);
+  if (kind === "switch" || kind.startsWith("switch="))
+    throw new UsageError(
+      `--net '${text}': a switch joins VMs of one process; between processes use ${NET_HELP}`,
+    );
+  if (kind !== "dgram") throw new UsageError(`--net '${text}': expected ${NET_HELP}`);
+  let local: SocketAddress | undefined;
+  let remote: SocketAddress | undefined;
+  let mac: Uint8Array | undefined;
+  let linkUp = true;
+  for (const option of options) {
+    const eq = option.indexOf("=");
+    const key = eq < 0 ? option : option.slice(0, eq);
+    const value = option.slice(eq + 1);
+    try {
+      if (key === "local" && eq > 0) local = parseSocketAddress(value);
+      else if (key === "remote" && eq > 0) remote = parseSocketAddress(value);
+      else if (key === "mac" && eq > 0) mac = parseMac(value);
+      else if (key === "link" && (value === "on" || value === "off")) linkUp = value === "on";
+      else throw new UsageError(`--net '${text}': unknown option '${option}' (${NET_HELP})`);
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(`--net ${key}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (local === undefined || remote === undefined)
+    throw new UsageError(`--net '${text}': local= and remote= are required (${NET_HELP})`);
+  if (mac !== undefined && (mac[0] & 1) !== 0)
+    throw new UsageError(`--net mac: ${text} is a multicast address`);
+  return { kind, local, remote, linkUp, mac: mac ?? macFromSeed(`${local.host}:${local.port}`) };
 }
 
 /** virtio-blk GET_ID answers at most 20 bytes. */
@@ -76,10 +137,18 @@ export function parseDiskSpec(text: string): DiskSpec {
 }
 
 /** Checks the device options; throws {@link UsageError} when they are unusable. */
-export function deviceSpecs(values: { disk?: string[]; rng?: boolean; balloon?: boolean }): DeviceSpecs {
+export function deviceSpecs(values: {
+  disk?: string[];
+  rng?: boolean;
+  balloon?: boolean;
+  net?: string[];
+  share?: string[];
+}): DeviceSpecs {
   const disks = (values.disk ?? []).map(parseDiskSpec);
-  const specs = { disks, rng: values.rng === true, balloon: values.balloon === true };
-  const count = disks.length + (specs.rng ? 1 : 0) + (specs.balloon ? 1 : 0);
+  const nets = (values.net ?? []).map(parseNetSpec);
+  const shares = parseShareSpecs(values.share ?? []);
+  const specs = { disks, rng: values.rng === true, balloon: values.balloon === true, nets, shares };
+  const count = disks.length + (specs.rng ? 1 : 0) + (specs.balloon ? 1 : 0) + nets.length + shares.length;
   if (count > VIRT_VIRTIO_COUNT)
     throw new UsageError(`${count} virtio devices asked for; the virt board has ${VIRT_VIRTIO_COUNT} slots`);
   return specs;
@@ -95,8 +164,10 @@ export interface OpenDevices {
 /** Opens the disk images; an image that cannot be used becomes a {@link UsageError}. */
 export async function openDevices(specs: DeviceSpecs): Promise<OpenDevices> {
   const backends: BlockBackend[] = [];
+  const netBackends: NetBackend[] = [];
   const close = async (): Promise<string[]> => {
     const errors: string[] = [];
+    for (const net of netBackends.splice(0)) await net.close?.();
     for (const backend of backends.splice(0)) {
       try {
         await backend.close();
@@ -129,5 +200,70 @@ export async function openDevices(specs: DeviceSpecs): Promise<OpenDevices> {
   }
   if (specs.rng) virtio.push(new VirtioRng());
   if (specs.balloon) virtio.push(new VirtioBalloon());
+  for (const net of specs.nets ?? []) {
+    let backend: NetBackend;
+    try {
+      backend = await DgramNetBackend.open({ local: net.local, remote: net.remote });
+    } catch (e) {
+      await close();
+      const where = `${net.local.host}:${net.local.port}`;
+      throw new UsageError(`--net: cannot bind ${where}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    netBackends.push(backend);
+    virtio.push(new VirtioNet({ backend, mac: net.mac, linkUp: net.linkUp }));
+  }
+  for (const share of specs.shares ?? []) {
+    virtio.push(
+      new Virtio9p({ backend: new NodeFsBackend(share.path, { readOnly: share.readOnly }), tag: share.tag }),
+    );
+  }
   return { virtio, close };
+}
+
+/** One `--share` option, parsed: a host directory the guest mounts over virtio-9p. */
+export interface ShareSpec {
+  readonly path: string;
+  /** Mount tag: `mount -t 9p -o trans=virtio,version=9p2000.L <tag> /mnt`. */
+  readonly tag: string;
+  readonly readOnly: boolean;
+}
+
+/** virtio-9p config holds at most this many tag bytes. */
+const TAG_MAX = 255;
+
+/** Parses `<hostdir>=<tag>[,readonly]`; checks that the directory exists. */
+export function parseShareSpec(text: string): ShareSpec {
+  const [share, ...options] = splitOptions(text);
+  // The last `=` splits, so a directory name may hold one; a tag may not.
+  const eq = share.lastIndexOf("=");
+  const path = eq < 0 ? "" : share.slice(0, eq);
+  const tag = eq < 0 ? "" : share.slice(eq + 1);
+  if (path === "" || tag === "")
+    throw new UsageError(`--share '${text}': expected <hostdir>=<tag>[,readonly]`);
+  if (new TextEncoder().encode(tag).length > TAG_MAX)
+    throw new UsageError(`--share ${path}: tag '${tag}' is longer than ${TAG_MAX} bytes`);
+  let readOnly = false;
+  for (const option of options) {
+    if (option === "readonly" || option === "readonly=on") readOnly = true;
+    else if (option === "readonly=off") readOnly = false;
+    else throw new UsageError(`--share ${path}: unknown option '${option}' (readonly)`);
+  }
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new UsageError(`--share ${path}: no such directory`);
+  }
+  if (!isDir) throw new UsageError(`--share ${path}: not a directory`);
+  return { path, tag, readOnly };
+}
+
+function parseShareSpecs(texts: readonly string[]): ShareSpec[] {
+  const shares = texts.map(parseShareSpec);
+  const tags = new Set<string>();
+  for (const { tag } of shares) {
+    if (tags.has(tag)) throw new UsageError(`--share: tag '${tag}' is used twice`);
+    tags.add(tag);
+  }
+  return shares;
 }

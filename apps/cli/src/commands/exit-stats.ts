@@ -171,7 +171,7 @@ export class ExitStats {
   }
 }
 
-function formatTime(ns: number | undefined): string {
+export function formatTime(ns: number | undefined): string {
   if (ns === undefined) return "-";
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;

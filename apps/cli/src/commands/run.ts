@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   BootLayoutError,
+  DeviceStateError,
   ElfFormatError,
   ElfLoadError,
   LinuxImageError,
+  SnapshotError,
   VIRT_DEFAULT_CMDLINE,
   VIRT_MAX_HARTS,
   VirtConfigError,
@@ -15,10 +17,20 @@ import {
 import { BatchedStreamBackend, ESCAPE_HELP, EscapeDecoder } from "../terminal.js";
 import { type DeviceSpecs, deviceSpecs, type OpenDevices, openDevices } from "./devices.js";
 import { parseCount, parseSize, UsageError } from "./sizes.js";
+import {
+  SNAPSHOT_OPTIONS,
+  SNAPSHOT_USAGE,
+  type SnapshotTarget,
+  saveAndStop,
+  snapshotTarget,
+} from "./snapshot.js";
 
 export const RUN_USAGE = `usage: hv run --kernel <Image|elf> [--initrd <file>] [--append "<cmdline>"]
               [--mem 256M] [--cpus N] [--bios <firmware>|none]
               [--disk <file>[,format=raw|qcow2|auto][,readonly][,serial=S]]... [--rng] [--balloon]
+              [--net dgram,local=HOST:PORT,remote=HOST:PORT[,mac=M][,link=on|off]]...
+              [--share <hostdir>=<tag>[,readonly]]...
+              [--snapshot-file <f.mvsnap> [--save-after <secs>]]
 
 Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal as its console
 (ns16550a at 0x10000000, ttyS0).
@@ -37,9 +49,19 @@ Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal a
                      raw (name it; auto probes, never use it on a disk a guest has written)
   --rng              a virtio-rng device (host entropy, /dev/hwrng)
   --balloon          a virtio-balloon device
+  --net <spec>       a virtio-net device (repeatable; eth0, eth1, ...) linked over UDP, one
+                     frame per datagram as QEMU's -netdev dgram, to another hv run or QEMU:
+                     dgram,local=HOST:PORT,remote=HOST:PORT[,mac=52:54:00:xx:xx:xx][,link=on|off];
+                     the default MAC is derived from the local address
+  --share <spec>     a host directory over virtio-9p (repeatable): <hostdir>=<tag>[,readonly];
+                     in the guest: mount -t 9p -o trans=virtio,version=9p2000.L <tag> /mnt.
+                     The guest cannot reach outside <hostdir>; readonly refuses every write
+${SNAPSHOT_USAGE}
   -h, --help         this help
 
-On a terminal, Ctrl-A x quits, Ctrl-A h lists the escapes, Ctrl-A Ctrl-A sends Ctrl-A.
+'hv restore <f.mvsnap>' continues a saved guest.
+
+On a terminal, Ctrl-A s saves the guest to --snapshot-file and exits, Ctrl-A x quits, Ctrl-A h lists the escapes, Ctrl-A Ctrl-A sends Ctrl-A.
 Otherwise standard input is sent to the guest's console.
 
 Exit status: 0 when the guest powers off (or Ctrl-A x); 1 bad options or images; 2 guest crash;
@@ -102,6 +124,8 @@ export const RUN_OPTIONS = {
   disk: { type: "string", multiple: true },
   rng: { type: "boolean", default: false },
   balloon: { type: "boolean", default: false },
+  net: { type: "string", multiple: true },
+  share: { type: "string", multiple: true },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -117,6 +141,8 @@ export interface RunValues {
   disk?: string[];
   rng?: boolean;
   balloon?: boolean;
+  net?: string[];
+  share?: string[];
 }
 
 /**
@@ -130,12 +156,17 @@ export type GuestConfig = Omit<VirtMachineConfig, "console" | "virtio"> & {
 
 /** `hv run`: boots the guest and returns the process exit status. */
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, allowPositionals: false, options: RUN_OPTIONS });
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: { ...RUN_OPTIONS, ...SNAPSHOT_OPTIONS },
+  });
   if (values.help) {
     process.stdout.write(`${RUN_USAGE}\n`);
     return 0;
   }
-  return bootGuest(guestConfig(values, RUN_USAGE), "run", values.kernel);
+  const snapshot = snapshotTarget(values);
+  return bootGuest(guestConfig(values, RUN_USAGE), "run", values.kernel, { snapshot });
 }
 
 /** Checks the options and reads the images; throws {@link UsageError} when they are unusable. */
@@ -165,7 +196,12 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
  * Boots `config` with the terminal as the console, runs it to the end and returns the exit
  * status; `command` names the command in messages, `kernelPath` the kernel in image errors.
  */
-export async function bootGuest(config: GuestConfig, command: string, kernelPath?: string): Promise<number> {
+export async function bootGuest(
+  config: GuestConfig,
+  command: string,
+  kernelPath?: string,
+  extra: BootExtras = {},
+): Promise<number> {
   const output = new BatchedStreamBackend(process.stdout);
   const { devices: specs, ...machineConfig } = config;
   const devices = await openDevices(specs);
@@ -175,7 +211,14 @@ export async function bootGuest(config: GuestConfig, command: string, kernelPath
   };
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({ ...machineConfig, virtio: devices.virtio, onWarning: warn, console: output });
+    machine =
+      extra.restoreFrom === undefined
+        ? new VirtMachine({ ...machineConfig, virtio: devices.virtio, onWarning: warn, console: output })
+        : VirtMachine.fromSnapshot(extra.restoreFrom, {
+            virtio: devices.virtio,
+            onWarning: warn,
+            console: output,
+          });
   } catch (e) {
     await devices.close();
     if (
@@ -183,7 +226,10 @@ export async function bootGuest(config: GuestConfig, command: string, kernelPath
       e instanceof LinuxImageError ||
       e instanceof BootLayoutError ||
       e instanceof ElfFormatError ||
-      e instanceof ElfLoadError
+      e instanceof ElfLoadError ||
+      e instanceof SnapshotError ||
+      e instanceof DeviceStateError ||
+      (e instanceof Error && e.name === "HartStateError")
     ) {
       const subject = e instanceof LinuxImageError ? `${kernelPath}: ` : "";
       throw new UsageError(`${subject}${e.message}`);
@@ -191,11 +237,23 @@ export async function bootGuest(config: GuestConfig, command: string, kernelPath
     throw e;
   }
 
-  const detachInput = attachConsoleInput(machine, output);
+  const target = extra.snapshot;
+  const report = (message: string): void => {
+    output.flush();
+    process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv ${command}: ${message}\n`);
+  };
+  const save = (): void => {
+    if (target === undefined) report("no --snapshot-file given; cannot save");
+    else void saveAndStop(machine, target, report);
+  };
+  const saveTimer =
+    target?.afterSeconds === undefined ? undefined : setTimeout(save, target.afterSeconds * 1000);
+  const detachInput = attachConsoleInput(machine, output, save);
   let exit: VirtMachineExit;
   try {
     exit = await machine.run();
   } finally {
+    clearTimeout(saveTimer);
     detachInput();
     output.flush();
     await closeDevices(devices, command);
@@ -204,6 +262,12 @@ export async function bootGuest(config: GuestConfig, command: string, kernelPath
   if (message !== undefined)
     process.stderr.write(`${process.stdin.isTTY ? "\r\n" : ""}hv ${command}: ${message}\n`);
   return exitStatus(exit);
+}
+
+/** What a boot may do besides booting: restore a snapshot instead, save one on request. */
+export interface BootExtras {
+  readonly restoreFrom?: Uint8Array;
+  readonly snapshot?: SnapshotTarget;
 }
 
 /** Flushes and closes the disks; a failure is reported, since guest writes may be lost. */
@@ -217,7 +281,11 @@ async function closeDevices(devices: OpenDevices, command: string): Promise<void
  * Connects standard input to the guest console: raw mode with escapes on a terminal, plain
  * bytes otherwise. Returns a function that restores the terminal and lets the process exit.
  */
-function attachConsoleInput(machine: VirtMachine, output: BatchedStreamBackend): () => void {
+function attachConsoleInput(
+  machine: VirtMachine,
+  output: BatchedStreamBackend,
+  save: () => void,
+): () => void {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   const decoder = new EscapeDecoder();
@@ -230,6 +298,7 @@ function attachConsoleInput(machine: VirtMachine, output: BatchedStreamBackend):
     machine.sendInput(toGuest);
     for (const action of actions) {
       if (action === "quit") machine.stop();
+      else if (action === "save") save();
       else {
         output.flush();
         process.stderr.write(ESCAPE_HELP);

@@ -19,6 +19,13 @@ import { type CharBackend, NullCharBackend } from "../backends/char-backend.js";
 import { loadElf, parseElf } from "../loaders/elf.js";
 import { loadLinuxBoot, parseLinuxImage, planLinuxBoot } from "../loaders/linux-image.js";
 import { GoldfishRtc, type WallTimeSource } from "../rtc/goldfish-rtc.js";
+import { SnapshotClock } from "../snapshot/snapshot-clock.js";
+import { readSnapshot, type SnapshotReader, writeSnapshot } from "../snapshot/snapshot-file.js";
+import {
+  VIRT_SNAPSHOT_TYPE,
+  VIRT_SNAPSHOT_VERSION,
+  type VirtMachineState,
+} from "../snapshot/virt-snapshot.js";
 import { SifiveTest } from "../syscon/sifive-test.js";
 import { Ns16550a } from "../uart/ns16550a.js";
 import type { VirtioDevice } from "../virtio/device.js";
@@ -82,6 +89,14 @@ export interface VirtMachineConfig {
    */
   readonly tracer?: Tracer;
   /**
+   * Guest-PC sampler for profiling (`hv top`): called between slices with the hart's pc (32-bit
+   * halves) and privilege (U=0, S=1, M=3), about every {@link sampleEveryInstructions}
+   * instructions a hart runs. Without it the run loop does no sampling work.
+   */
+  readonly sampler?: (hartId: number, pcLo: number, pcHi: number, priv: number) => void;
+  /** Sampling period in instructions; slices shrink to it while sampling (default 10 000). */
+  readonly sampleEveryInstructions?: number;
+  /**
    * Devices for the virtio-mmio slots, at most 8: entry i goes to slot i (0x1000_1000 + i * 0x1000,
    * PLIC source i + 1); the rest stay empty. Linux probes the slots in device-tree order, lowest
    * address first, so the first block device is `vda`, the next `vdb`.
@@ -109,6 +124,21 @@ export class VirtConfigError extends Error {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * What {@link VirtMachine.fromSnapshot} takes: the host side again (console, clock, the virtio
+ * devices with their disks re-opened); the guest itself comes from the snapshot.
+ */
+export type VirtRestoreOptions = Omit<
+  VirtMachineConfig,
+  "memoryBytes" | "hartCount" | "kernel" | "initrd" | "cmdline" | "bios"
+>;
+
+/** A checked snapshot being restored; passed from {@link VirtMachine.fromSnapshot} to the constructor. */
+interface VirtRestore {
+  readonly state: VirtMachineState;
+  readonly reader: SnapshotReader;
+}
 
 /**
  * The QEMU-compatible `virt` machine: RAM, harts, PLIC, ACLINT (+ SSWI), NS16550A, goldfish RTC,
@@ -145,11 +175,17 @@ export class VirtMachine {
 
   private readonly console: CharBackend;
   private readonly slice: number;
+  private readonly sampler: VirtMachineConfig["sampler"];
   private exitReason: VirtMachineExit | undefined;
   private pendingInput: Uint8Array[] = [];
   private inputToSbi = false;
   private wake: (() => void) | undefined;
   private running = false;
+  /** {@link pause} asked the run loop to park; it parks at the next slice boundary. */
+  private pauseRequested = false;
+  private parked = false;
+  private pauseWaiters: (() => void)[] = [];
+  private resumeParked: (() => void) | undefined;
   /** Virtio device work posted by doorbells, run between bursts. */
   private deviceTasks: (() => void)[] = [];
   /** End the burst after the current slice (device work is waiting). */
@@ -157,7 +193,8 @@ export class VirtMachine {
   /** The virtio transports, by slot. */
   readonly virtio: readonly VirtioMmioTransport[];
 
-  constructor(config: VirtMachineConfig) {
+  /** Boots from `config`; `restore` is for {@link fromSnapshot}, which shares this construction. */
+  constructor(config: VirtMachineConfig, restore?: VirtRestore) {
     const memoryBytes = config.memoryBytes ?? VIRT_DEFAULT_MEMORY;
     const hartCount = config.hartCount ?? 1;
     if (!Number.isInteger(hartCount) || hartCount < 1 || hartCount > VIRT_MAX_HARTS) {
@@ -174,8 +211,10 @@ export class VirtMachine {
     if (memoryBytes > 2048 * MiB) {
       throw new VirtConfigError(`memory size ${memoryBytes / MiB} MiB is above the maximum of 2048 MiB`);
     }
-    this.flow = config.bios === undefined ? "hypervisor" : config.bios === "none" ? "none" : "firmware";
-    if (this.flow !== "firmware" && config.kernel === undefined) {
+    this.flow =
+      restore?.state.machine.flow ??
+      (config.bios === undefined ? "hypervisor" : config.bios === "none" ? "none" : "firmware");
+    if (this.flow !== "firmware" && config.kernel === undefined && restore === undefined) {
       throw new VirtConfigError("a kernel is required unless firmware is given");
     }
     if (config.tracer !== undefined && config.tracer.vcpus < hartCount) {
@@ -184,7 +223,20 @@ export class VirtMachine {
     this.hartCount = hartCount;
     this.console = config.console ?? new NullCharBackend();
     this.slice = config.sliceInstructions ?? 50_000;
+    this.sampler = config.sampler;
+    if (this.sampler !== undefined) {
+      // Short slices spread the samples: one per slice, at the pc where it ended.
+      this.slice = Math.min(this.slice, Math.max(1, config.sampleEveryInstructions ?? 10_000));
+    }
     this.clock = config.clock ?? new WallClock();
+    if (restore !== undefined) {
+      if (this.clock.frequencyHz !== restore.state.frequencyHz) {
+        throw new VirtConfigError(
+          `the snapshot's clock runs at ${restore.state.frequencyHz} Hz, this one at ${this.clock.frequencyHz} Hz`,
+        );
+      }
+      this.clock = new SnapshotClock(this.clock, restore.state.time);
+    }
     this.map = virtMemoryMap(hartCount, memoryBytes);
     this.memory = new GuestMemory({ ramBase: VIRT_DRAM_BASE, ramSize: memoryBytes, hartCount });
 
@@ -273,7 +325,14 @@ export class VirtMachine {
           )
         : undefined;
 
-    const boot = this.load(config);
+    const boot =
+      restore === undefined
+        ? this.load(config)
+        : {
+            dtb: new Uint8Array(Buffer.from(restore.state.machine.dtb, "base64")),
+            dtbAddress: restore.state.machine.dtbAddress,
+            entry: restore.state.machine.entry,
+          };
     this.dtb = boot.dtb;
     this.dtbAddress = boot.dtbAddress;
     this.entry = boot.entry;
@@ -282,6 +341,7 @@ export class VirtMachine {
     if (config.tracer !== undefined) {
       for (const hart of harts) hart.attachTracer(config.tracer);
       this.sbi?.attachTracer(config.tracer);
+      this.plic.attachTracer(config.tracer);
     }
   }
 
@@ -460,6 +520,7 @@ export class VirtMachine {
     this.exitReason = exit;
     for (const hart of this.harts) hart.stopRequested = true;
     this.wake?.();
+    this.resumeParked?.();
   }
 
   private feedUart(): void {
@@ -577,7 +638,8 @@ export class VirtMachine {
           for (let id = 0; id < this.hartCount; id++) {
             const hart = this.harts[id];
             if (!this.runnable(id) || hart.waiting) continue;
-            hart.run(this.slice);
+            const retired = hart.run(this.slice);
+            if (this.sampler !== undefined && retired > 0) this.sampler(id, hart.pcLo, hart.pcHi, hart.priv);
             ran = true;
             if (this.exitReason !== undefined) break;
           }
@@ -590,6 +652,10 @@ export class VirtMachine {
           performance.now() - burstStart < 20
         );
         if (this.exitReason !== undefined) break;
+        if (this.pauseRequested) {
+          await this.park();
+          continue;
+        }
         this.runDeviceTasks();
         if (idle && this.deviceTasks.length === 0) await this.sleep();
         else await new Promise<void>((resolve) => setImmediate(resolve));
@@ -598,8 +664,185 @@ export class VirtMachine {
       this.exitReason ??= { kind: "error", error };
     } finally {
       this.running = false;
+      this.releasePauseWaiters();
     }
     return this.exitReason as VirtMachineExit;
+  }
+
+  // ---------------------------------------------------------------- pause, snapshots
+
+  /**
+   * Stops the harts at the next slice boundary and resolves once they have stopped and no virtio
+   * request is in flight; {@link run} stays pending until {@link resume} (or {@link stop}).
+   * The machine is then stable for {@link saveSnapshot}.
+   */
+  async pause(): Promise<void> {
+    if (!this.running) {
+      await this.settleDevices();
+      return;
+    }
+    if (this.parked) return;
+    const parked = new Promise<void>((resolve) => this.pauseWaiters.push(resolve));
+    this.pauseRequested = true;
+    this.endBurst = true;
+    for (const hart of this.harts) hart.stopRequested = true;
+    this.wake?.();
+    await parked;
+  }
+
+  /** Lets a paused machine run on. */
+  resume(): void {
+    this.pauseRequested = false;
+    if (this.exitReason === undefined) for (const hart of this.harts) hart.stopRequested = false;
+    this.releasePauseWaiters();
+    this.resumeParked?.();
+  }
+
+  /** True while {@link run} is parked by {@link pause}. */
+  get paused(): boolean {
+    return this.parked;
+  }
+
+  private releasePauseWaiters(): void {
+    const waiters = this.pauseWaiters;
+    this.pauseWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Runs device work until every transport is idle: finished requests post their completions. */
+  private async settleDevices(): Promise<void> {
+    for (;;) {
+      this.runDeviceTasks();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settled = await Promise.race([
+        Promise.all(this.virtio.map((t) => t.idle())).then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 1);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (settled && this.deviceTasks.length === 0) return;
+    }
+  }
+
+  private async park(): Promise<void> {
+    await this.settleDevices();
+    if (!this.pauseRequested || this.exitReason !== undefined) return;
+    this.parked = true;
+    const resumed = new Promise<void>((resolve) => {
+      this.resumeParked = resolve;
+    });
+    this.releasePauseWaiters();
+    await resumed;
+    this.resumeParked = undefined;
+    this.parked = false;
+  }
+
+  /**
+   * The whole machine as a snapshot file (see `snapshot/snapshot-file.ts`): configuration, every
+   * device's state, RAM. Call while paused or not running.
+   */
+  async saveSnapshot(options: { readonly compress?: boolean } = {}): Promise<Uint8Array> {
+    if (this.running && !this.parked) throw new Error("pause the machine before saving a snapshot");
+    if (!this.running) await this.settleDevices();
+    const time = this.clock.now();
+    const state: VirtMachineState = {
+      type: VIRT_SNAPSHOT_TYPE,
+      version: VIRT_SNAPSHOT_VERSION,
+      machine: {
+        memoryBytes: this.memory.ramSize,
+        hartCount: this.hartCount,
+        flow: this.flow,
+        dtb: Buffer.from(this.dtb).toString("base64"),
+        dtbAddress: this.dtbAddress,
+        entry: this.entry,
+        virtio: this.virtio.map((t) => ({ deviceId: t.device.deviceId, legacy: t.legacy })),
+      },
+      time,
+      frequencyHz: this.clock.frequencyHz,
+      devices: {
+        harts: this.harts.map((h) => h.saveState()),
+        sbi: this.sbi?.saveState() ?? null,
+        plic: this.plic.saveState(),
+        // The same instant as `time`, so a restore continues mtime and `time` together.
+        aclint: { ...this.aclint.saveState(), mtime: time },
+        sswi: this.sswi.saveState(),
+        uart: this.uart.saveState(),
+        rtc: this.rtc.saveState(),
+        syscon: this.syscon.saveState(),
+        virtio: this.virtio.map((t) => t.saveState()),
+      },
+      host: {
+        pendingInput: Buffer.concat(this.pendingInput).toString("base64"),
+        inputToSbi: this.inputToSbi,
+      },
+    };
+    const ram = this.memory.u8.subarray(this.memory.ramOffset, this.memory.ramOffset + this.memory.ramSize);
+    return writeSnapshot({ state, ram, compress: options.compress });
+  }
+
+  /**
+   * A machine restored from {@link saveSnapshot} output, ready to {@link run}. The host side comes
+   * from `options`: the virtio devices must be the same types in the same slots, disks re-opened
+   * at their saved sizes. Throws `SnapshotError` for a damaged file, {@link VirtConfigError} for a
+   * mismatched configuration, and the devices' state errors for bad device state.
+   */
+  static fromSnapshot(bytes: Uint8Array, options: VirtRestoreOptions = {}): VirtMachine {
+    const reader = readSnapshot(bytes);
+    const state = checkMachineState(reader.state);
+    const saved = state.machine.virtio;
+    const given = options.virtio ?? [];
+    const describe = (ids: readonly number[]) => `[${ids.join(", ")}]`;
+    const givenIds = given.map((e) => ("device" in e ? e.device : e).deviceId);
+    if (givenIds.length !== saved.length || givenIds.some((id, i) => id !== saved[i].deviceId)) {
+      throw new VirtConfigError(
+        `the snapshot has virtio devices of types ${describe(saved.map((v) => v.deviceId))} in its slots; ` +
+          `${describe(givenIds)} were given`,
+      );
+    }
+    const virtio = given.map((e, i) => ({ device: "device" in e ? e.device : e, legacy: saved[i].legacy }));
+    const vm = new VirtMachine(
+      {
+        ...options,
+        virtio,
+        memoryBytes: state.machine.memoryBytes,
+        hartCount: state.machine.hartCount,
+      },
+      { state, reader },
+    );
+    vm.restoreFrom(state, reader);
+    return vm;
+  }
+
+  private restoreFrom(s: VirtMachineState, reader: SnapshotReader): void {
+    const d = s.devices;
+    if (d.harts.length !== this.hartCount || d.virtio.length !== this.virtio.length) {
+      throw new VirtConfigError("the snapshot's device states do not match its machine description");
+    }
+    if ((this.sbi === undefined) !== (d.sbi === null)) {
+      throw new VirtConfigError("the snapshot's SBI state does not match its boot flow");
+    }
+    reader.loadRam(
+      this.memory.u8.subarray(this.memory.ramOffset, this.memory.ramOffset + this.memory.ramSize),
+    );
+    d.harts.forEach((h, i) => {
+      this.harts[i].restoreState(h);
+    });
+    this.plic.restoreState(d.plic);
+    this.aclint.restoreState(d.aclint);
+    this.sswi.restoreState(d.sswi);
+    this.uart.restoreState(d.uart);
+    this.rtc.restoreState(d.rtc);
+    this.syscon.restoreState(d.syscon);
+    this.virtio.forEach((t, i) => {
+      t.restoreState(d.virtio[i]);
+    });
+    if (this.sbi !== undefined && d.sbi !== null) this.sbi.restoreState(d.sbi);
+    const pending = Buffer.from(s.host.pendingInput, "base64");
+    this.pendingInput = pending.length > 0 ? [new Uint8Array(pending)] : [];
+    this.inputToSbi = s.host.inputToSbi;
+    (this.clock as SnapshotClock).release();
+    for (const hart of this.harts) hart.updateSstc();
   }
 
   private async sleep(): Promise<void> {
@@ -619,6 +862,42 @@ export class VirtMachine {
     });
     this.wake = undefined;
   }
+}
+
+/** Checks the machine section of a snapshot's state; device states are checked by the devices. */
+function checkMachineState(state: unknown): VirtMachineState {
+  const s = state as Partial<VirtMachineState> | null;
+  const bad = (why: string): never => {
+    throw new VirtConfigError(`the snapshot is not a virt machine snapshot: ${why}`);
+  };
+  if (typeof s !== "object" || s === null) return bad("no state");
+  if (s.type !== VIRT_SNAPSHOT_TYPE) bad(`type ${String(s.type)}`);
+  if (s.version !== VIRT_SNAPSHOT_VERSION) bad(`state version ${String(s.version)} is not supported`);
+  const m = s.machine;
+  if (typeof m !== "object" || m === null) return bad("no machine section");
+  if (!["hypervisor", "firmware", "none"].includes(m.flow)) bad(`boot flow ${String(m.flow)}`);
+  for (const k of ["memoryBytes", "hartCount", "dtbAddress", "entry"] as const) {
+    if (!Number.isSafeInteger(m[k])) bad(`machine.${k} is not an integer`);
+  }
+  if (typeof m.dtb !== "string" || !Array.isArray(m.virtio)) bad("machine.dtb or machine.virtio missing");
+  for (const v of m.virtio) {
+    if (!Number.isInteger(v?.deviceId) || typeof v?.legacy !== "boolean") bad("malformed virtio slot");
+  }
+  if (!Number.isSafeInteger(s.time) || !Number.isFinite(s.frequencyHz)) bad("time or frequency missing");
+  const d = s.devices;
+  if (typeof d !== "object" || d === null || !Array.isArray(d.harts) || !Array.isArray(d.virtio)) {
+    bad("devices section missing");
+  }
+  const h = s.host;
+  if (
+    typeof h !== "object" ||
+    h === null ||
+    typeof h.pendingInput !== "string" ||
+    typeof h.inputToSbi !== "boolean"
+  ) {
+    bad("host section missing");
+  }
+  return s as VirtMachineState;
 }
 
 function isElf(bytes: Uint8Array): boolean {

@@ -1,5 +1,12 @@
 import { sbiCallLabel } from "@monovisor/paravirt-abi";
-import { type ChromeTraceEvent, decodeRecord, readRecording, Tracer, toChromeTrace } from "@monovisor/perf";
+import {
+  type ChromeTraceEvent,
+  decodeRecord,
+  IrqLatency,
+  readRecording,
+  Tracer,
+  toChromeTrace,
+} from "@monovisor/perf";
 import { describe, expect, it } from "vitest";
 import { bootGuest, guestFile } from "./guests.js";
 
@@ -7,11 +14,13 @@ const LINUX = "linux-6.1-virt";
 const BOOT_TIMEOUT_MS = 90_000;
 const HARTS = 2;
 const S_TIMER_INTERRUPT = (0x8000_0000 | 5) >>> 0;
+/** The virt board's PLIC source of uart0. */
+const UART_IRQ = 10;
 
 describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
   it("counts SBI calls, MMIO by device and traps, and exports a Chrome trace with a track per vCPU", async () => {
     const tracer = new Tracer({ vm: { id: 7, name: "linux" }, vcpus: HARTS, ringCapacity: 1 << 15 });
-    tracer.enable("hart.trap,sbi.call,mmio.access,hart.wfi", "trace");
+    tracer.enable("hart.trap,sbi.call,mmio.access,hart.wfi,class:irq", "trace");
     tracer.enable("tlb.flush", "count");
     const byReason = new Map<string, number>();
     const bump = (key: string) => byReason.set(key, (byReason.get(key) ?? 0) + 1);
@@ -88,6 +97,16 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
       ).toBe(true);
       expect(onTrack.every((e) => Number.isFinite(e.ts))).toBe(true);
     }
+    // The console's interrupts, raised by the UART and claimed by Linux through the PLIC.
+    const uart = new IrqLatency()
+      .addAll(readRecording(recording).events())
+      .sources()
+      .find((s) => s.controller === "plic" && s.source === UART_IRQ);
+    expect(uart?.latency.count).toBeGreaterThan(0);
+    expect(uart?.completes).toBeGreaterThan(0);
+    const p = uart?.latency.summary();
+    expect(p && p.p50 <= p.p99 && p.p99 <= p.max).toBe(true);
+
     console.info(`linux 2-hart boot traced: ${run.seconds.toFixed(1)} s, ${recorded} exits`);
   });
 });

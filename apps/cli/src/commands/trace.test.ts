@@ -1,0 +1,93 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const MAIN = join(ROOT, "apps/cli/src/main.ts");
+
+/**
+ * A flat M-mode program for `--bios none`: writes 'A' to the UART, counts down 2^20, then
+ * powers off through the sifive,test syscon. Every hart runs it.
+ */
+const PROGRAM = new Uint32Array([
+  0x001002b7, // lui  t0, 0x100        syscon
+  0x00005337, // lui  t1, 0x5
+  0x55530313, // addi t1, t1, 0x555    poweroff code 0x5555
+  0x100003b7, // lui  t2, 0x10000      uart0
+  0x04100e13, // li   t3, 'A'
+  0x01c38023, // sb   t3, 0(t2)
+  0x00100eb7, // lui  t4, 0x100
+  0xfffe8e93, // 1: addi t4, t4, -1
+  0xfe0e9ee3, // bnez t4, 1b
+  0x0062a023, // sw   t1, 0(t0)
+  0x0000006f, // 2: j 2b
+]);
+
+const dir = mkdtempSync(join(tmpdir(), "hv-trace-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const kernel = join(dir, "spin.bin");
+writeFileSync(kernel, new Uint8Array(PROGRAM.buffer));
+const GUEST = ["--bios", "none", "--mem", "16M", "--cpus", "2", "--kernel", kernel];
+
+function hv(args: string[]) {
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    input: "",
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("hv trace", () => {
+  it("records a run and reports it, with a Perfetto track per vCPU", () => {
+    const file = join(dir, "run.mvtrace");
+    const record = hv(["trace", "record", "-o", file, "-e", "mmio.*", "-e", "class:irq", ...GUEST]);
+    expect(record.status, record.stderr).toBe(0);
+    expect(record.stdout).toBe("AA");
+    expect(record.stderr).toMatch(/hv trace record: \d+ events written to/);
+
+    const json = join(dir, "run.json");
+    const report = hv(["trace", "report", file, "--perfetto", json]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/VM guest: \d+ events on 2 vCPUs/);
+    // Both harts write the UART; the first to reach the syscon ends the run.
+    expect(report.stdout).toMatch(/mmio\.access\s+[34]\s+[12]\s+[12]\s+0\n/);
+    expect(report.stdout).toContain("Span durations:");
+    const trace = JSON.parse(readFileSync(json, "utf8")) as {
+      traceEvents: { name: string; ph: string; tid: number; args?: { name?: string } }[];
+    };
+    const tracks = trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name");
+    expect(tracks.map((e) => e.args?.name)).toEqual(expect.arrayContaining(["vCPU 0", "vCPU 1"]));
+    for (const tid of [0, 1]) {
+      expect(trace.traceEvents.some((e) => e.tid === tid && e.name === "mmio.access")).toBe(true);
+    }
+  }, 60_000);
+
+  it("rejects unknown events and unreadable recordings", () => {
+    const bad = hv(["trace", "record", "-o", join(dir, "x"), "-e", "no.such", ...GUEST]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^hv trace: -e: /);
+    const missing = hv(["trace", "report", join(dir, "missing.mvtrace")]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/missing\.mvtrace/);
+  }, 60_000);
+});
+
+describe("hv top", () => {
+  it("samples the guest and prints the profile at exit with --once", () => {
+    const top = hv(["top", "--once", "--period", "1000", ...GUEST]);
+    expect(top.status, top.stderr).toBe(0);
+    const summary =
+      /hv top, at exit after [\d.]+ s: (\d+) samples; kernel 0\.00%, user 0\.00%, machine 100\.00%/.exec(
+        top.stderr,
+      );
+    expect(summary, top.stderr).not.toBeNull();
+    expect(Number(summary?.[1])).toBeGreaterThan(1000);
+    // No symbols: the loop's two instructions are the top rows, both in M-mode.
+    expect(top.stderr).toMatch(/%\s+\[m\]\s+0x800000(1c|20)/);
+  }, 60_000);
+});
