@@ -3,5 +3,5 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
-  test: { include: ["src/**/*.test.ts", "test/**/*.test.ts"], passWithNoTests: false },
+  test: { testTimeout: 30_000, include: ["src/**/*.test.ts", "test/**/*.test.ts"], passWithNoTests: false },
 });
