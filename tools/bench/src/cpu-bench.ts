@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBareMetal } from "@monovisor/devmodel";
+import { Tracer } from "@monovisor/perf";
 import type { BenchContext } from "./context.js";
-import { bestOf, mips, withoutStartup } from "./metrics.js";
+import { bestOf, mips, overheadPercent, withoutStartup } from "./metrics.js";
 import { QEMU_MISSING, type QemuRun, runQemu, tail } from "./qemu.js";
 import type { BenchResult, SideResult } from "./result.js";
 
@@ -16,6 +17,8 @@ const QEMU_ARGS = ["-M", "virt", "-bios", "none", "-m", "128M", "-nographic", "-
 const QEMU_CPU = ["-cpu", "rv64,zba=true,zbb=true,zbs=true"];
 
 const TITLE = "cpu: bench-cpu.elf";
+const TRACED_ID = "cpu-traced";
+const TRACED_TITLE = "cpu: bench-cpu.elf, tracer attached, tracepoints disabled";
 
 /** The program's final `checksum` line: equal on both sides means both did the same work. */
 function checksum(console: string): string | undefined {
@@ -44,7 +47,7 @@ function ensurePrograms(ctx: BenchContext): string | undefined {
 }
 
 /** One side's best run, and the checksum it printed (undefined when it did not run or failed). */
-interface CpuSide {
+export interface CpuSide {
   readonly side: SideResult | undefined;
   readonly checksum: string | undefined;
   readonly failed: boolean;
@@ -54,22 +57,27 @@ const NOT_RUN: CpuSide = { side: undefined, checksum: undefined, failed: false }
 
 /**
  * Guest MIPS on the same bare-metal program: monovisor's interpreter in this process against
- * QEMU's TCG in a child process, whose startup (timed on `hello.elf`) is subtracted.
+ * QEMU's TCG in a child process, whose startup (timed on `hello.elf`) is subtracted. A second
+ * row runs the same program with a `Tracer` attached and nothing enabled, and gives its overhead
+ * over the plain run (the hot-path guards should make it close to zero).
  */
-export async function runCpuBench(ctx: BenchContext): Promise<BenchResult> {
+export async function runCpuBench(ctx: BenchContext): Promise<BenchResult[]> {
   const buildProblem = ensurePrograms(ctx);
   if (buildProblem !== undefined) {
-    return {
-      id: "cpu",
-      title: TITLE,
-      monovisor: undefined,
-      qemu: undefined,
-      notes: [buildProblem],
-      failed: false,
-    };
+    return [
+      {
+        id: "cpu",
+        title: TITLE,
+        monovisor: undefined,
+        qemu: undefined,
+        notes: [buildProblem],
+        failed: false,
+      },
+    ];
   }
   const notes: string[] = [];
-  const mono = monovisorSide(ctx, notes);
+  const tracedNotes: string[] = [];
+  const [mono, traced] = monovisorSides(ctx, notes, tracedNotes);
   const qemu = await qemuSide(ctx, mono.side?.instructions, notes);
   let checksumsDiffer = false;
   if (mono.checksum !== undefined && qemu.checksum !== undefined) {
@@ -80,42 +88,101 @@ export async function runCpuBench(ctx: BenchContext): Promise<BenchResult> {
         : `cpu: both print checksum ${qemu.checksum}, so both did the same work`,
     );
   }
+  if (traced.checksum !== undefined && traced.checksum !== mono.checksum) {
+    tracedNotes.push(
+      `cpu: the traced run printed checksum ${traced.checksum}, the plain run ${mono.checksum}`,
+    );
+  }
+  return [
+    {
+      id: "cpu",
+      title: TITLE,
+      monovisor: mono.side,
+      qemu: qemu.side,
+      notes,
+      failed: mono.failed || qemu.failed || checksumsDiffer,
+    },
+    tracedResult(mono, traced, tracedNotes),
+  ];
+}
+
+/** The traced row: monovisor only, with its overhead over the plain run when both ran. */
+export function tracedResult(plain: CpuSide, traced: CpuSide, notes: readonly string[]): BenchResult {
+  const percent =
+    plain.side === undefined || traced.side === undefined
+      ? undefined
+      : overheadPercent(plain.side.seconds, traced.side.seconds);
   return {
-    id: "cpu",
-    title: TITLE,
-    monovisor: mono.side,
-    qemu: qemu.side,
-    notes,
-    failed: mono.failed || qemu.failed || checksumsDiffer,
+    id: TRACED_ID,
+    title: TRACED_TITLE,
+    monovisor: traced.side,
+    qemu: undefined,
+    ...(percent === undefined ? {} : { overhead: { baseline: "cpu", percent } }),
+    notes: [
+      ...notes,
+      "cpu: overhead = the traced run's time over the plain run's, minus 1 (the target is at most 2%)",
+    ],
+    failed:
+      traced.failed ||
+      (traced.checksum !== undefined && plain.checksum !== undefined && traced.checksum !== plain.checksum),
   };
 }
 
-function monovisorSide(ctx: BenchContext, notes: string[]): CpuSide {
+/**
+ * The plain and the traced run, alternated so both see the same host noise and neither gets all
+ * of the warm-up.
+ */
+function monovisorSides(ctx: BenchContext, notes: string[], tracedNotes: string[]): [CpuSide, CpuSide] {
   const elf = new Uint8Array(readFileSync(join(ctx.root, PROGRAMS_DIR, BENCH_ELF)));
-  const times: number[] = [];
-  let instructions = 0;
-  let printed: string | undefined;
+  const plain = new SideRuns("plain", notes);
+  const traced = new SideRuns("traced", tracedNotes);
   for (let run = 1; run <= ctx.repeat; run++) {
     ctx.progress(`cpu: monovisor run ${run}/${ctx.repeat}`);
+    plain.run(elf, undefined);
+    ctx.progress(`cpu: monovisor run ${run}/${ctx.repeat}, tracer attached`);
+    traced.run(elf, new Tracer({ vm: { id: 1, name: "bench-cpu" }, vcpus: 1 }));
+  }
+  return [plain.result(), traced.result()];
+}
+
+/** Timed runs of one variant; stops timing after the first run that does not pass. */
+class SideRuns {
+  private readonly times: number[] = [];
+  private instructions = 0;
+  private printed: string | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly notes: string[],
+  ) {}
+
+  run(elf: Uint8Array, tracer: Tracer | undefined): void {
+    if (this.failed) return;
     const started = performance.now();
-    const result = runBareMetal(elf);
+    const result = runBareMetal(elf, { tracer });
     const seconds = (performance.now() - started) / 1000;
     if (result.status !== "pass") {
-      notes.push(
-        `cpu: monovisor did not pass (${result.status}): ${result.message}; console: ${tail(result.console)}`,
+      this.notes.push(
+        `cpu: monovisor (${this.what}) did not pass (${result.status}): ${result.message}; console: ${tail(result.console)}`,
       );
-      return { ...NOT_RUN, failed: true };
+      this.failed = true;
+      return;
     }
-    times.push(seconds);
-    instructions = result.instructions;
-    printed = checksum(result.console);
+    this.times.push(seconds);
+    this.instructions = result.instructions;
+    this.printed = checksum(result.console);
   }
-  const seconds = bestOf(times);
-  return {
-    side: { seconds, instructions, mips: mips(instructions, seconds) },
-    checksum: printed,
-    failed: false,
-  };
+
+  result(): CpuSide {
+    if (this.failed || this.times.length === 0) return { ...NOT_RUN, failed: this.failed };
+    const seconds = bestOf(this.times);
+    return {
+      side: { seconds, instructions: this.instructions, mips: mips(this.instructions, seconds) },
+      checksum: this.printed,
+      failed: false,
+    };
+  }
 }
 
 /** `instructions`: monovisor's count for the same program, undefined if it did not run. */

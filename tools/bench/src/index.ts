@@ -6,7 +6,15 @@ export type { LinuxWorkload } from "./linux-bench.js";
 export { LINUX_WORKLOADS, runLinuxBench } from "./linux-bench.js";
 export type { LinuxBoard, LinuxBootOutcome, LinuxBootRequest } from "./linux-board.js";
 export { loadLinuxBoard } from "./linux-board.js";
-export { bestOf, describeRatio, mips, speedRatio, withoutStartup } from "./metrics.js";
+export {
+  bestOf,
+  describeOverhead,
+  describeRatio,
+  mips,
+  overheadPercent,
+  speedRatio,
+  withoutStartup,
+} from "./metrics.js";
 export { formatReport, jsonReport, resultRatio } from "./report.js";
 export type { BenchResult, SideResult } from "./result.js";
 export type { TableColumn } from "./table.js";

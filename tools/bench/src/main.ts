@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   };
   const results: BenchResult[] = [];
-  if (options.only === undefined || options.only === "cpu") results.push(await runCpuBench(ctx));
+  if (options.only === undefined || options.only === "cpu") results.push(...(await runCpuBench(ctx)));
   if (options.only === undefined || options.only === "linux") {
     results.push(...(await runLinuxBench(ctx, options.guests)));
   }

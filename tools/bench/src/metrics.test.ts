@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { bestOf, describeRatio, mips, speedRatio, withoutStartup } from "./metrics.js";
+import {
+  bestOf,
+  describeOverhead,
+  describeRatio,
+  mips,
+  overheadPercent,
+  speedRatio,
+  withoutStartup,
+} from "./metrics.js";
 
 describe("benchmark arithmetic", () => {
   it("computes MIPS and refuses a zero time", () => {
@@ -28,5 +36,13 @@ describe("benchmark arithmetic", () => {
     expect(describeRatio(0.5)).toBe("0.50 (2.0x slower)");
     expect(describeRatio(1.001)).toBe("1.00 (parity)");
     expect(describeRatio(1.5)).toBe("1.50 (1.5x faster)");
+  });
+
+  it("gives a variant's overhead over its baseline in percent", () => {
+    expect(overheadPercent(20, 20.4)).toBeCloseTo(2, 9);
+    expect(overheadPercent(20, 19.8)).toBeCloseTo(-1, 9);
+    expect(overheadPercent(0, 1)).toBeUndefined();
+    expect(describeOverhead(1.234)).toBe("+1.23%");
+    expect(describeOverhead(-0.4)).toBe("-0.40%");
   });
 });

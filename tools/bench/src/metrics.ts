@@ -25,6 +25,19 @@ export function speedRatio(monovisorSeconds: number, qemuSeconds: number): numbe
   return monovisorSeconds > 0 && qemuSeconds > 0 ? qemuSeconds / monovisorSeconds : undefined;
 }
 
+/**
+ * How much longer a variant takes than its baseline for the same work, in percent: 2 means 2 %
+ * slower, negative means faster (noise). Undefined when a time is not positive.
+ */
+export function overheadPercent(baselineSeconds: number, seconds: number): number | undefined {
+  return baselineSeconds > 0 && seconds > 0 ? (seconds / baselineSeconds - 1) * 100 : undefined;
+}
+
+/** An overhead for people: `+1.23%`, `-0.40%`. */
+export function describeOverhead(percent: number): string {
+  return `${percent >= 0 ? "+" : ""}${percent.toFixed(2)}%`;
+}
+
 /** A speed ratio for people: `0.031 (32.3x slower)`, `1.00 (parity)`, `1.50 (1.5x faster)`. */
 export function describeRatio(ratio: number): string {
   const digits = ratio < 0.1 ? 3 : 2;

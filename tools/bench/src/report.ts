@@ -1,4 +1,4 @@
-import { describeRatio, speedRatio } from "./metrics.js";
+import { describeOverhead, describeRatio, speedRatio } from "./metrics.js";
 import type { BenchResult, SideResult } from "./result.js";
 import { formatTable, groupDigits, type TableColumn } from "./table.js";
 
@@ -11,6 +11,8 @@ const COLUMNS: readonly TableColumn[] = [
   { header: "MIPS", align: "right" },
   { header: "speed vs qemu" },
 ];
+/** Shown only when some result is a variant of another (the traced CPU run). */
+const OVERHEAD_COLUMN: TableColumn = { header: "overhead", align: "right" };
 
 const NOT_RUN = "-";
 
@@ -31,6 +33,7 @@ export function resultRatio(result: BenchResult): number | undefined {
 
 /** The human-readable report: one table row per benchmark, then the notes, each once. */
 export function formatReport(results: readonly BenchResult[], repeat: number): string {
+  const withOverhead = results.some((r) => r.overhead !== undefined);
   const rows = results.map((r) => {
     const ratio = resultRatio(r);
     const instructions = r.monovisor?.instructions ?? r.qemu?.instructions;
@@ -42,11 +45,13 @@ export function formatReport(results: readonly BenchResult[], repeat: number): s
       seconds(r.qemu),
       mipsCell(r.qemu),
       ratio === undefined ? NOT_RUN : describeRatio(ratio),
+      ...(withOverhead ? [r.overhead === undefined ? "" : describeOverhead(r.overhead.percent)] : []),
     ];
   });
+  const columns = withOverhead ? [...COLUMNS, OVERHEAD_COLUMN] : COLUMNS;
   const notes = [...new Set(results.flatMap((r) => r.notes))];
   const heading = `monovisor vs qemu-system-riscv64, best of ${repeat} run${repeat === 1 ? "" : "s"} per side`;
-  const parts = [heading, "", formatTable(COLUMNS, rows)];
+  const parts = [heading, "", formatTable(columns, rows)];
   if (notes.length > 0) parts.push("", ...notes.map((n) => `* ${n}`));
   return `${parts.join("\n")}\n`;
 }
@@ -61,6 +66,7 @@ export function jsonReport(results: readonly BenchResult[], repeat: number): str
         monovisor: r.monovisor ?? null,
         qemu: r.qemu ?? null,
         speedVsQemu: resultRatio(r) ?? null,
+        overhead: r.overhead ?? null,
       })),
     },
     null,

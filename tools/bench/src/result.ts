@@ -16,6 +16,11 @@ export interface BenchResult {
   readonly qemu: SideResult | undefined;
   /** Assumptions, missing tools, what a failed run printed. */
   readonly notes: readonly string[];
+  /**
+   * For a variant of another benchmark (same guest, one thing changed): that benchmark's id and
+   * how much longer monovisor took than on it, in percent.
+   */
+  readonly overhead?: { readonly baseline: string; readonly percent: number };
   /** A guest that ran but did not finish cleanly (wrong exit, wrong output, timeout). */
   readonly failed: boolean;
 }

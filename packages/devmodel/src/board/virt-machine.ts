@@ -83,8 +83,9 @@ export interface VirtMachineConfig {
   /** Instructions a hart runs before the next one gets its turn (default 50 000). */
   readonly sliceInstructions?: number;
   /**
-   * Trace session for the engine's events: every hart emits as vCPU = hart ID, and the SBI
-   * server emits `sbi.call`. What is recorded follows the tracer's enablement. Needs at least
+   * Trace session for the engine's events: every hart emits as vCPU = hart ID, the SBI server
+   * emits `sbi.call`, the PLIC `irq.*`, the ACLINT `timer.*` and each virtio transport
+   * `virtio.request`. What is recorded follows the tracer's enablement. Needs at least
    * `hartCount` vCPUs.
    */
   readonly tracer?: Tracer;
@@ -342,6 +343,8 @@ export class VirtMachine {
       for (const hart of harts) hart.attachTracer(config.tracer);
       this.sbi?.attachTracer(config.tracer);
       this.plic.attachTracer(config.tracer);
+      this.aclint.attachTracer(config.tracer);
+      for (const transport of this.virtio) transport.attachTracer(config.tracer);
     }
   }
 

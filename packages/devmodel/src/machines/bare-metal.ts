@@ -1,4 +1,5 @@
 import { Aclint, type Clock, GuestMemory, Hart, MmioBus, riscv } from "@monovisor/hv-core";
+import type { Tracer } from "@monovisor/perf";
 import type { CharBackend } from "../backends/char-backend.js";
 import { loadElf } from "../loaders/elf.js";
 import { SifiveTest } from "../syscon/sifive-test.js";
@@ -30,6 +31,8 @@ export interface BareMetalOptions {
   maxInstructions?: number;
   /** Receives console output as it is produced (the result collects it too). */
   onOutput?: (bytes: Uint8Array) => void;
+  /** Attached to hart 0 as vCPU 0; enable its tracepoints to record traps, WFI and MMIO. */
+  tracer?: Tracer;
 }
 
 const SLICE = 4096;
@@ -75,6 +78,7 @@ export function runBareMetal(elf: Uint8Array, options: BareMetalOptions = {}): B
     now: () => Math.floor(retired / INSTRUCTIONS_PER_TICK) + idleTicks,
   };
   const hart = new Hart({ memory, bus, clock });
+  if (options.tracer !== undefined) hart.attachTracer(options.tracer, 0);
   const clint = new Aclint({ hartCount: 1 }, clock, [hart]);
   bus.map(BARE_METAL_CLINT_BASE, 0x10000, clint);
   bus.map(BARE_METAL_UART_BASE, 0x100, new Ns16550a({ backend, irq: { setLevel() {} } }));

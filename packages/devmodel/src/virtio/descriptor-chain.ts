@@ -90,6 +90,8 @@ export class GuestBufferList {
 export class DescriptorChain {
   readonly readable: GuestBufferList;
   readonly writable: GuestBufferList;
+  /** Trace-clock time of the pop when `virtio.request` was enabled then, else -1. */
+  poppedAt = -1;
 
   constructor(
     readonly head: number,

@@ -1,4 +1,5 @@
 import type { AccessSize, GuestMemory, IrqLine, MmioDevice } from "@monovisor/hv-core";
+import type { Tracer } from "@monovisor/perf";
 import { StateReader } from "../state/device-state.js";
 import {
   featureBit,
@@ -161,6 +162,23 @@ export class VirtioMmioTransport implements MmioDevice {
     this.legacyPfn = this.queues.map(() => 0);
     this.device.attach(this.host());
     this.irq.setLevel(false);
+  }
+
+  /**
+   * Emits a `virtio.request` span (host vCPU) for every chain completed on any queue: device =
+   * this transport's name, queue index, head, bytes, and the time from pop to completion.
+   */
+  attachTracer(tracer: Tracer): void {
+    const trace = {
+      tracer,
+      tp: tracer.tracepoint("virtio.request"),
+      device: tracer.registry.intern(this.name),
+    };
+    for (const q of this.queues) q.trace = trace;
+  }
+
+  detachTracer(): void {
+    for (const q of this.queues) q.trace = undefined;
   }
 
   /** Features both sides agreed on. */

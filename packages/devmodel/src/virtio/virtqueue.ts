@@ -1,3 +1,4 @@
+import { HOST_VCPU, type StandardTracepointSpecOf, type Tracer, type TypedTracepoint } from "@monovisor/perf";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -8,6 +9,14 @@ import {
 } from "./constants.js";
 import { DescriptorChain, type GuestBuffer } from "./descriptor-chain.js";
 import { type GuestRam, joinAddress, VirtioDeviceError } from "./guest-ram.js";
+
+/** What a queue needs to emit `virtio.request`; set by the transport's `attachTracer`. */
+export interface VirtqueueTrace {
+  readonly tracer: Tracer;
+  readonly tp: TypedTracepoint<StandardTracepointSpecOf<"virtio.request">>;
+  /** Interned device name. */
+  readonly device: number;
+}
 
 /** Register-level and progress state of one queue; plain data, part of the transport's saved state. */
 export interface VirtqueueState {
@@ -64,6 +73,8 @@ export class SplitVirtqueue {
   epoch = 0;
   /** Chains popped and not yet completed in this epoch. */
   inFlight = 0;
+  /** Set while a tracer is attached: pops are stamped and completions emit `virtio.request`. */
+  trace: VirtqueueTrace | undefined;
 
   constructor(
     private readonly ram: GuestRam,
@@ -158,6 +169,8 @@ export class SplitVirtqueue {
     this.lastAvailIdx = u16(this.lastAvailIdx + 1);
     const chain = this.readChain(head);
     this.inFlight++;
+    const trace = this.trace;
+    if (trace?.tp.enabled) chain.poppedAt = trace.tracer.now();
     return chain;
   }
 
@@ -245,12 +258,25 @@ export class SplitVirtqueue {
     const used = this.usedAddr;
     const slot = this.usedIdx & (this.size - 1);
     const elem = used + 4 + 8 * slot;
+    const len = Math.min(written, chain.writable.length) >>> 0;
     this.ram.writeU32(elem, chain.head, "used.ring");
-    this.ram.writeU32(elem + 4, Math.min(written, chain.writable.length) >>> 0, "used.ring");
+    this.ram.writeU32(elem + 4, len, "used.ring");
     this.usedIdx = u16(this.usedIdx + 1);
     // The atomic store orders the entry before the index the driver polls.
     this.ram.storeU16(used + 2, this.usedIdx, "used.idx");
+    const trace = this.trace;
+    if (trace?.tp.enabled && chain.poppedAt >= 0) this.emitRequest(trace, chain, len);
     return true;
+  }
+
+  /**
+   * `virtio.request` from pop to now. Bytes count both directions (device-readable buffers plus
+   * what the device wrote); op and status are device-specific and left 0 at this layer.
+   */
+  private emitRequest(trace: VirtqueueTrace, chain: DescriptorChain, written: number): void {
+    const end = trace.tracer.now();
+    const bytes = chain.readable.length + written;
+    trace.tp.emitAt(end, HOST_VCPU, end - chain.poppedAt, trace.device, this.index, chain.head, 0, bytes, 0);
   }
 
   /** Interrupts the driver if its suppression settings allow (§2.7.10). */

@@ -91,9 +91,16 @@ const MISA_HI = 2 << 30;
 /** Interrupts in the order the privileged spec gives them priority. */
 const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
 
-type TracepointOf<N extends "hart.trap" | "hart.wfi" | "mmio.access" | "tlb.flush"> = TypedTracepoint<
-  StandardTracepointSpecOf<N>
->;
+type TracepointOf<
+  N extends
+    | "hart.trap"
+    | "hart.wfi"
+    | "mmio.access"
+    | "tlb.flush"
+    | "timer.program"
+    | "timer.fire"
+    | "mmu.walk",
+> = TypedTracepoint<StandardTracepointSpecOf<N>>;
 
 /** TLB set index by privilege level (U = 0, S = 1, M = 3). */
 const TLB_SET_OF_PRIV = [0, 1, 2, 2];
@@ -225,6 +232,11 @@ export class Hart implements InterruptTarget {
   private tpWfi: TracepointOf<"hart.wfi"> | undefined;
   private tpMmio: TracepointOf<"mmio.access"> | undefined;
   private tpTlb: TracepointOf<"tlb.flush"> | undefined;
+  private tpTimerProgram: TracepointOf<"timer.program"> | undefined;
+  private tpTimerFire: TracepointOf<"timer.fire"> | undefined;
+  private tpWalk: TracepointOf<"mmu.walk"> | undefined;
+  /** Levels the last page walk read (for `mmu.walk`). */
+  private walkLevels = 0;
   /** Trace-clock time the current wait began, or -1 when no traced wait is open. */
   private wfiSince = -1;
   private wfiPcLo = 0;
@@ -264,7 +276,8 @@ export class Hart implements InterruptTarget {
 
   /**
    * Emits this hart's events into `tracer` as vCPU `vcpu` (default: the hart ID): `hart.trap`,
-   * `hart.wfi`, `mmio.access` and `tlb.flush`. Tracepoints are looked up here, once; which of
+   * `hart.wfi`, `mmio.access`, `tlb.flush`, `mmu.walk`, and `timer.program` / `timer.fire` for
+   * the Sstc comparator (`stimecmp`). Tracepoints are looked up here, once; which of
    * them record anything follows the tracer's enablement. Without a tracer nothing is emitted.
    */
   attachTracer(tracer: Tracer, vcpu = this.hartId): void {
@@ -274,6 +287,9 @@ export class Hart implements InterruptTarget {
     this.tpWfi = tracer.tracepoint("hart.wfi");
     this.tpMmio = tracer.tracepoint("mmio.access");
     this.tpTlb = tracer.tracepoint("tlb.flush");
+    this.tpTimerProgram = tracer.tracepoint("timer.program");
+    this.tpTimerFire = tracer.tracepoint("timer.fire");
+    this.tpWalk = tracer.tracepoint("mmu.walk");
     this.tpRegion = undefined;
     this.wfiSince = -1;
   }
@@ -284,6 +300,9 @@ export class Hart implements InterruptTarget {
     this.tpWfi = undefined;
     this.tpMmio = undefined;
     this.tpTlb = undefined;
+    this.tpTimerProgram = undefined;
+    this.tpTimerFire = undefined;
+    this.tpWalk = undefined;
     this.tpRegion = undefined;
     this.wfiSince = -1;
   }
@@ -753,7 +772,16 @@ export class Hart implements InterruptTarget {
     if ((this.csrHiArr[C.CSR_MENVCFG] & MENVCFG_HI_STCE) === 0) return;
     const now = this.clock.now();
     const cmp = (this.csrHiArr[C.CSR_STIMECMP] >>> 0) * TWO32 + (this.csrLoArr[C.CSR_STIMECMP] >>> 0);
-    this.setPending(IRQ_S_TIMER, now >= cmp);
+    const fire = now >= cmp;
+    if (fire && (this.mipExt & MIP_STIP) === 0) {
+      const tp = this.tpTimerFire;
+      if (tp?.enabled) {
+        const lo = this.csrLoArr[C.CSR_STIMECMP];
+        const hi = this.csrHiArr[C.CSR_STIMECMP];
+        tp.emit(this.vcpu, lo >>> 0, hi >>> 0, now % TWO32, Math.floor(now / TWO32), PRIV_S);
+      }
+    }
+    this.setPending(IRQ_S_TIMER, fire);
   }
 
   /** Ticks until STIP would rise from Sstc, or Infinity; lets an idle machine sleep. */
@@ -818,6 +846,28 @@ export class Hart implements InterruptTarget {
     const satpHi = this.csrHiArr[C.CSR_SATP];
     const mode = satpHi >>> 28;
     if (priv === PRIV_M || mode === SATP_MODE_BARE) return (aHi >>> 0) * TWO32 + (aLo >>> 0);
+    const pa = this.walk(aLo, aHi, access, priv, mode, satpHi);
+    // Disabled, this is the only cost tracing adds to a walk.
+    const tp = this.tpWalk;
+    if (tp?.enabled) this.emitWalk(tp, aLo, aHi, access, pa);
+    return pa;
+  }
+
+  /** `mmu.walk` for the walk just done: `pa` as {@link walk} returned it. */
+  private emitWalk(tp: TracepointOf<"mmu.walk">, aLo: number, aHi: number, access: number, pa: number): void {
+    // Results: 0 ok, 1 page fault, 2 access fault (the enum's order).
+    const result = pa >= 0 ? 0 : pa === -2 ? 2 : 1;
+    const paLo = pa >= 0 ? pa % TWO32 : 0;
+    const paHi = pa >= 0 ? Math.floor(pa / TWO32) : 0;
+    tp.emit(this.vcpu, aLo >>> 0, aHi >>> 0, access, this.walkLevels, result, paLo, paHi);
+  }
+
+  /**
+   * The page walk behind {@link translate}: the physical address, -1 after raising a page fault
+   * or -2 after raising an access fault. Leaves the number of PTEs read in {@link walkLevels}.
+   */
+  private walk(aLo: number, aHi: number, access: number, priv: number, mode: number, satpHi: number): number {
+    this.walkLevels = 0;
     const levels = mode === SATP_MODE_SV39 ? 3 : 4;
     const top = mode === SATP_MODE_SV39 ? aHi >> 6 : aHi >> 15;
     if (top !== 0 && top !== -1) return this.pageFault(access, aLo, aHi);
@@ -834,9 +884,10 @@ export class Hart implements InterruptTarget {
               ? ((aLo >>> 30) | (aHi << 2)) & 0x1ff
               : (aHi >>> 7) & 0x1ff;
       const pteAddr = table + vpn * 8;
+      this.walkLevels = levels - level;
       if (!mem.containsRam(pteAddr, 8)) {
         this.raiseException(ACCESS_FAULT_CAUSE[access], aLo, aHi);
-        return -1;
+        return -2;
       }
       const q = (mem.ramOffset + (pteAddr - mem.ramBase)) >>> 2;
       let pte = i32[q];
@@ -1398,11 +1449,17 @@ export class Hart implements InterruptTarget {
       case C.CSR_SENVCFG:
         lo[csr] = vLo & 1;
         return true;
-      case C.CSR_STIMECMP:
+      case C.CSR_STIMECMP: {
         lo[csr] = vLo;
         hi[csr] = vHi;
+        const tp = this.tpTimerProgram;
+        if (tp?.enabled) {
+          const now = this.clock.now();
+          tp.emit(this.vcpu, vLo >>> 0, vHi >>> 0, now % TWO32, Math.floor(now / TWO32), PRIV_S);
+        }
         this.updateSstc();
         return true;
+      }
       case C.CSR_SATP: {
         const mode = vHi >>> 28;
         if (mode === SATP_MODE_BARE || mode === SATP_MODE_SV39 || mode === SATP_MODE_SV48) {

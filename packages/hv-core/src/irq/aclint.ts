@@ -4,6 +4,8 @@
  *
  * 64-bit registers are exact while they stay below 2^53 (about 28 years of `mtime` at 10 MHz).
  */
+import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovisor/perf";
+import { PRIV_M } from "../hart/constants.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import type { Clock } from "../time/clock.js";
 import type { InterruptTarget } from "./irq-line.js";
@@ -69,6 +71,9 @@ export class Aclint implements MmioDevice {
   private readonly mtip: Uint8Array;
   /** `mtime = clock.now() + mtimeOffset`; guest writes to `mtime` move the offset. */
   private mtimeOffset = 0;
+  // Tracing (see attachTracer); emitted on mtimecmp writes and MTIP rising edges only.
+  private tpProgram: TypedTracepoint<StandardTracepointSpecOf<"timer.program">> | undefined;
+  private tpFire: TypedTracepoint<StandardTracepointSpecOf<"timer.fire">> | undefined;
 
   constructor(
     config: AclintConfig,
@@ -82,6 +87,20 @@ export class Aclint implements MmioDevice {
     this.mtimecmpLo = new Uint32Array(config.hartCount).fill(0xffff_ffff);
     this.mtimecmpHi = new Uint32Array(config.hartCount).fill(0xffff_ffff);
     this.mtip = new Uint8Array(config.hartCount);
+  }
+
+  /**
+   * Emits `timer.program` for every `mtimecmp` write and `timer.fire` when a hart's MTIP rises,
+   * both with mode M, vCPU = hart index, and `mtime` as `now`.
+   */
+  attachTracer(tracer: Tracer): void {
+    this.tpProgram = tracer.tracepoint("timer.program");
+    this.tpFire = tracer.tracepoint("timer.fire");
+  }
+
+  detachTracer(): void {
+    this.tpProgram = undefined;
+    this.tpFire = undefined;
   }
 
   /** Current `mtime`. */
@@ -155,8 +174,21 @@ export class Aclint implements MmioDevice {
       if (hart >= this.hartCount) return;
       if ((offset & 4) === 0) this.mtimecmpLo[hart] = value;
       else this.mtimecmpHi[hart] = value;
+      const now = this.mtime();
+      const tp = this.tpProgram;
+      if (tp?.enabled) {
+        // One event per 32-bit half written, as the guest programs it.
+        tp.emit(
+          hart,
+          this.mtimecmpLo[hart],
+          this.mtimecmpHi[hart],
+          now % TWO_32,
+          Math.floor(now / TWO_32),
+          PRIV_M,
+        );
+      }
       // A new compare value lowers MTIP at once: handlers rely on that before they return.
-      this.updateHart(hart, this.mtime(), false);
+      this.updateHart(hart, now, false);
     }
   }
 
@@ -200,6 +232,19 @@ export class Aclint implements MmioDevice {
   private updateHart(hart: number, now: number, force: boolean): void {
     const level = now >= this.mtimecmp(hart) ? 1 : 0;
     if (!force && level === this.mtip[hart]) return;
+    if (level === 1 && this.mtip[hart] === 0) {
+      const tp = this.tpFire;
+      if (tp?.enabled) {
+        tp.emit(
+          hart,
+          this.mtimecmpLo[hart],
+          this.mtimecmpHi[hart],
+          now % TWO_32,
+          Math.floor(now / TWO_32),
+          PRIV_M,
+        );
+      }
+    }
     this.mtip[hart] = level;
     this.targets[hart].setPending(MipBit.MTIP, level === 1);
   }

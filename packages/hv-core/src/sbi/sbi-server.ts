@@ -18,7 +18,7 @@ import {
   sbiVersion,
 } from "@monovisor/paravirt-abi";
 import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovisor/perf";
-import { MENVCFG_HI_STCE, MIP_SSIP, MSTATUS_SIE, TLB_FLUSH_REMOTE } from "../hart/constants.js";
+import { MENVCFG_HI_STCE, MIP_SSIP, MSTATUS_SIE, PRIV_S, TLB_FLUSH_REMOTE } from "../hart/constants.js";
 import { CSR_MENVCFG, CSR_SATP, CSR_STIMECMP } from "../hart/csr-numbers.js";
 import type { Hart } from "../hart/hart.js";
 import { MipBit } from "../irq/mip.js";
@@ -177,6 +177,8 @@ export class SbiServer {
   private readonly maskWords = new Int32Array(2);
   private tracer: Tracer | undefined;
   private tpCall: TypedTracepoint<StandardTracepointSpecOf<"sbi.call">> | undefined;
+  private tpProgram: TypedTracepoint<StandardTracepointSpecOf<"timer.program">> | undefined;
+  private tpFire: TypedTracepoint<StandardTracepointSpecOf<"timer.fire">> | undefined;
   private readonly handleEcall = (hart: Hart): boolean => {
     const tp = this.tpCall;
     if (tp?.enabled) this.tracedDispatch(hart);
@@ -217,16 +219,22 @@ export class SbiServer {
 
   /**
    * Emits an `sbi.call` span per call into `tracer` (vCPU = hart ID): eid, fid, a0 as passed,
-   * and the error and value returned. The tracepoint is looked up once, here.
+   * and the error and value returned; and, for `set_timer` without Sstc, `timer.program` and
+   * `timer.fire` (mode S). Under Sstc the hart emits those for `stimecmp`. Tracepoints are looked
+   * up once, here.
    */
   attachTracer(tracer: Tracer): void {
     this.tracer = tracer;
     this.tpCall = tracer.tracepoint("sbi.call");
+    this.tpProgram = tracer.tracepoint("timer.program");
+    this.tpFire = tracer.tracepoint("timer.fire");
   }
 
   detachTracer(): void {
     this.tracer = undefined;
     this.tpCall = undefined;
+    this.tpProgram = undefined;
+    this.tpFire = undefined;
   }
 
   /**
@@ -271,7 +279,7 @@ export class SbiServer {
   /** Raises STIP on every hart whose SBI timer deadline has passed. Call at block boundaries. */
   updateTimers(now: number = this.harts[0].clock.now()): void {
     const deadlines = this.deadlines;
-    for (let i = 0; i < deadlines.length; i++) if (deadlines[i] <= now) this.fireTimer(i);
+    for (let i = 0; i < deadlines.length; i++) if (deadlines[i] <= now) this.fireTimer(i, now);
   }
 
   /**
@@ -722,11 +730,20 @@ export class SbiServer {
     hart.setPending(MipBit.STIP, false);
     const deadline = lo === -1 && hi === -1 ? Number.POSITIVE_INFINITY : (hi >>> 0) * TWO32 + (lo >>> 0);
     this.deadlines[i] = deadline;
-    if (deadline <= hart.clock.now()) this.fireTimer(i);
+    const now = hart.clock.now();
+    const tp = this.tpProgram;
+    if (tp?.enabled) tp.emit(i, lo >>> 0, hi >>> 0, now % TWO32, Math.floor(now / TWO32), PRIV_S);
+    if (deadline <= now) this.fireTimer(i, now);
   }
 
   /** STIP stays raised until the next set_timer clears it; the deadline is spent. */
-  private fireTimer(i: number): void {
+  private fireTimer(i: number, now: number): void {
+    const tp = this.tpFire;
+    // set_timer lowered STIP, so every firing is a rising edge.
+    if (tp?.enabled) {
+      const d = this.deadlines[i];
+      tp.emit(i, d % TWO32, Math.floor(d / TWO32), now % TWO32, Math.floor(now / TWO32), PRIV_S);
+    }
     this.deadlines[i] = Number.POSITIVE_INFINITY;
     this.harts[i].setPending(MipBit.STIP, true);
   }

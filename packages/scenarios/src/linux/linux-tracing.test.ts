@@ -21,7 +21,7 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
   it("counts SBI calls, MMIO by device and traps, and exports a Chrome trace with a track per vCPU", async () => {
     const tracer = new Tracer({ vm: { id: 7, name: "linux" }, vcpus: HARTS, ringCapacity: 1 << 15 });
     tracer.enable("hart.trap,sbi.call,mmio.access,hart.wfi,class:irq", "trace");
-    tracer.enable("tlb.flush", "count");
+    tracer.enable("tlb.flush,timer.*,mmu.walk", "count");
     const byReason = new Map<string, number>();
     const bump = (key: string) => byReason.set(key, (byReason.get(key) ?? 0) + 1);
     tracer.subscribe({ tracepoints: "sbi.call,mmio.access,hart.trap" }, (batch, table) => {
@@ -60,6 +60,10 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
     expect(stats.rings.every((ring) => ring.lost === 0)).toBe(true);
     expect(total("sbi.call")).toBeGreaterThan(0);
     expect(total("tlb.flush")).toBeGreaterThan(0);
+    // Sstc: Linux writes stimecmp and the comparator fires; paging shows up as walks.
+    expect(total("timer.program")).toBeGreaterThan(0);
+    expect(total("timer.fire")).toBeGreaterThan(0);
+    expect(total("mmu.walk")).toBeGreaterThan(0);
     // Every event was seen by the subscriber: counts and records agree.
     const recorded = [...byReason.values()].reduce((a, b) => a + b, 0);
     expect(recorded).toBe(total("sbi.call") + total("mmio.access") + total("hart.trap"));
