@@ -52,5 +52,27 @@ export {
 } from "./sbi/sbi-server.js";
 export type { SupervisorEntryOptions } from "./sbi/supervisor-entry.js";
 export { enterSupervisor, enterSupervisorWords } from "./sbi/supervisor-entry.js";
+export type {
+  BlockReason,
+  Choice,
+  PickResult,
+  SchedEvent,
+  SchedPolicy,
+  SchedStats,
+  SchedulerCore,
+  SchedulerOptions,
+  Segment,
+  SimResult,
+  SimulateOptions,
+  SimVcpuResult,
+  SimVm,
+  SwitchReason,
+  VcpuStats,
+  VmSpec,
+  VmStats,
+  WakeReason,
+  Workload,
+} from "./sched/index.js";
+export { CreditPolicy, GangPolicy, Scheduler, simulate } from "./sched/index.js";
 export type { Clock } from "./time/clock.js";
-export { VirtualClock, WallClock } from "./time/clock.js";
+export { InstructionClock, VirtualClock, WallClock } from "./time/clock.js";

@@ -30,6 +30,7 @@ export const RUN_USAGE = `usage: hv run --kernel <Image|elf> [--initrd <file>] [
               [--disk <file>[,format=raw|qcow2|auto][,readonly][,serial=S]]... [--rng] [--balloon]
               [--net dgram,local=HOST:PORT,remote=HOST:PORT[,mac=M][,link=on|off]]...
               [--share <hostdir>=<tag>[,readonly]]...
+              [--deterministic [--epoch <date>]]
               [--snapshot-file <f.mvsnap> [--save-after <secs>]]
 
 Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal as its console
@@ -56,6 +57,12 @@ Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal a
   --share <spec>     a host directory over virtio-9p (repeatable): <hostdir>=<tag>[,readonly];
                      in the guest: mount -t 9p -o trans=virtio,version=9p2000.L <tag> /mnt.
                      The guest cannot reach outside <hostdir>; readonly refuses every write
+  --deterministic    same inputs, same run: time follows retired instructions (10 per tick
+                     of the 10 MHz timebase), harts run in fixed slices in order, idle time is
+                     skipped rather than waited out, device work completes at slice ends,
+                     console input reaches the guest only when every hart waits
+  --epoch <date>     with --deterministic: the RTC's time at boot, ISO 8601 or Unix seconds
+                     (default 2024-01-01T00:00:00Z)
 ${SNAPSHOT_USAGE}
   -h, --help         this help
 
@@ -126,6 +133,8 @@ export const RUN_OPTIONS = {
   balloon: { type: "boolean", default: false },
   net: { type: "string", multiple: true },
   share: { type: "string", multiple: true },
+  deterministic: { type: "boolean", default: false },
+  epoch: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -143,6 +152,8 @@ export interface RunValues {
   balloon?: boolean;
   net?: string[];
   share?: string[];
+  deterministic?: boolean;
+  epoch?: string;
 }
 
 /**
@@ -189,7 +200,30 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
         ? "none"
         : readImage(values.bios, "firmware");
   const devices = deviceSpecs(values);
-  return { memoryBytes, hartCount, kernel, initrd, cmdline: values.append, bios, devices };
+  const deterministic = values.deterministic === true;
+  if (values.epoch !== undefined && !deterministic) {
+    throw new UsageError("--epoch needs --deterministic (otherwise the RTC follows the host's clock)");
+  }
+  const epoch = values.epoch === undefined ? undefined : parseEpoch(values.epoch);
+  return {
+    memoryBytes,
+    hartCount,
+    kernel,
+    initrd,
+    cmdline: values.append,
+    bios,
+    devices,
+    ...(deterministic ? { deterministic, epoch } : {}),
+  };
+}
+
+/** `--epoch`: an ISO 8601 date (`2024-01-01`, `2024-01-01T12:00:00Z`) or Unix seconds. */
+export function parseEpoch(text: string): Date {
+  const date = /^\d+$/.test(text) ? new Date(Number(text) * 1000) : new Date(text);
+  if (Number.isNaN(date.getTime()) || date.getTime() < 0) {
+    throw new UsageError(`--epoch: '${text}' is not a date (try 2024-01-01T00:00:00Z or Unix seconds)`);
+  }
+  return date;
 }
 
 /**

@@ -208,3 +208,97 @@ describe("VirtMachine", () => {
     });
   });
 });
+
+/**
+ * M-mode, no trap handler: mtimecmp = mtime + 1.6e9 ticks (160 s at 10 MHz), mie.MTIE, wfi,
+ * then syscon poweroff. `wfi` wakes on the pending MTIP even with mstatus.MIE clear.
+ */
+const WAIT_160S = words([
+  0x0200c2b7, 0xff828293, 0x0002b303, 0x5f5e13b7, 0x00730333, 0x02004e37, 0x006e3023, 0x08000e93, 0x304ea073,
+  0x10500073, 0x00100f37, 0x00005fb7, 0x555f8f93, 0x01ff2023, 0x0000006f,
+]);
+
+describe("VirtMachine, deterministic mode", () => {
+  it("jumps the clock to the next deadline when every hart waits, without sleeping", async () => {
+    const vm = new VirtMachine({
+      bios: "none",
+      kernel: WAIT_160S,
+      memoryBytes: 16 * MiB,
+      deterministic: true,
+    });
+    const started = performance.now();
+    expect(await vm.run()).toEqual({ kind: "poweroff" });
+    expect(performance.now() - started).toBeLessThan(5000);
+    const deadline = 1_600_000_000;
+    // The first instructions take a tick; the jump lands exactly on the deadline.
+    expect(vm.clock.now()).toBeGreaterThanOrEqual(deadline);
+    expect(vm.clock.now()).toBeLessThan(deadline + 10);
+    expect(vm.harts[0].instret).toBeLessThan(20);
+  });
+
+  it("gives the same time and counts on every run, whatever the host's speed", async () => {
+    const runOnce = async () => {
+      const vm = new VirtMachine({
+        bios: "none",
+        kernel: WAIT_160S,
+        memoryBytes: 16 * MiB,
+        hartCount: 2,
+        deterministic: true,
+      });
+      await vm.run();
+      return { time: vm.clock.now(), instret: vm.harts.map((h) => h.instret), rtc: vm.rtc.saveState() };
+    };
+    const first = await runOnce();
+    expect(await runOnce()).toEqual(first);
+  });
+
+  it("reads the RTC from the epoch plus virtual time", async () => {
+    const epoch = new Date("2001-02-03T04:05:06Z");
+    const vm = new VirtMachine({
+      bios: "none",
+      kernel: WAIT_160S,
+      memoryBytes: 16 * MiB,
+      deterministic: true,
+      epoch,
+    });
+    await vm.run();
+    expect(vm.rtc.guestTimeNs()).toBe(BigInt(epoch.getTime()) * 1_000_000n + BigInt(vm.clock.now()) * 100n);
+  });
+
+  it("delivers host input once every hart waits", async () => {
+    const console = new BufferCharBackend();
+    const vm = new VirtMachine({
+      bios: "none",
+      kernel: UART_ECHO,
+      memoryBytes: 16 * MiB,
+      console,
+      deterministic: true,
+    });
+    vm.sendInput(new TextEncoder().encode("HALq"));
+    expect(await vm.run()).toEqual({ kind: "poweroff" });
+    expect(console.text()).toBe("IBM");
+  });
+
+  it("sleeps for input when no deadline is set, until stopped", async () => {
+    const vm = new VirtMachine({
+      bios: "none",
+      kernel: UART_ECHO,
+      memoryBytes: 16 * MiB,
+      deterministic: true,
+    });
+    setTimeout(() => vm.stop(), 100);
+    expect(await vm.run()).toEqual({ kind: "stopped" });
+  });
+
+  it("refuses a clock of its own", () => {
+    expect(
+      () =>
+        new VirtMachine({
+          bios: "none",
+          kernel: WAIT_160S,
+          deterministic: true,
+          clock: { frequencyHz: 10_000_000, now: () => 0 },
+        }),
+    ).toThrow(VirtConfigError);
+  });
+});

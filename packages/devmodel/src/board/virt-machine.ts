@@ -6,6 +6,7 @@ import {
   enterSupervisor,
   GuestMemory,
   Hart,
+  InstructionClock,
   type IrqLine,
   MmioBus,
   PLIC_VIRT_SOURCE_COUNT,
@@ -49,6 +50,10 @@ const { CSR_STVEC, CSR_MTVEC, CSR_SATP } = csr;
 /** SRST `reset_type` for shutdown; the reboot types both end the run as a reset request. */
 const SRST_SHUTDOWN = 0;
 const TWO32 = 4294967296;
+/** Deterministic mode: retired instructions (all harts together) per 10 MHz clock tick. */
+export const VIRT_INSTRUCTIONS_PER_TICK = 10;
+/** Deterministic mode: what the RTC reads at virtual time zero unless `epoch` says otherwise. */
+export const VIRT_DEFAULT_EPOCH = new Date("2024-01-01T00:00:00Z");
 
 /**
  * How the machine starts:
@@ -82,6 +87,16 @@ export interface VirtMachineConfig {
   readonly rtcTime?: WallTimeSource;
   /** Instructions a hart runs before the next one gets its turn (default 50 000). */
   readonly sliceInstructions?: number;
+  /**
+   * Runs the guest so the same inputs give the same trace: time is an {@link InstructionClock}
+   * ({@link VIRT_INSTRUCTIONS_PER_TICK} instructions retired by any hart per tick) that jumps to
+   * the next deadline when every hart waits; harts take fixed slices in hart order; device work
+   * runs, and is awaited, at slice boundaries; host console input reaches the guest only when
+   * every hart waits. Excludes `clock`.
+   */
+  readonly deterministic?: boolean;
+  /** Deterministic mode: the RTC's wall time at virtual time zero (default {@link VIRT_DEFAULT_EPOCH}). */
+  readonly epoch?: Date;
   /**
    * Trace session for the engine's events: every hart emits as vCPU = hart ID, the SBI server
    * emits `sbi.call`, the PLIC `irq.*`, the ACLINT `timer.*` and each virtio transport
@@ -179,6 +194,13 @@ export class VirtMachine {
   private readonly sampler: VirtMachineConfig["sampler"];
   private exitReason: VirtMachineExit | undefined;
   private pendingInput: Uint8Array[] = [];
+  /** Deterministic mode: host input not yet handed to the guest (see {@link sendInput}). */
+  private hostInput: Uint8Array[] = [];
+  readonly deterministic: boolean;
+  /** Deterministic mode: the clock under {@link clock} (which a restore wraps). */
+  private readonly instructionClock: InstructionClock | undefined;
+  /** Deterministic mode: the hart inside `run`, whose in-block count the clock adds. */
+  private current: Hart | undefined;
   private inputToSbi = false;
   private wake: (() => void) | undefined;
   private running = false;
@@ -191,6 +213,8 @@ export class VirtMachine {
   private deviceTasks: (() => void)[] = [];
   /** End the burst after the current slice (device work is waiting). */
   private endBurst = false;
+  /** Deterministic mode: {@link drainDeviceWork} hears of newly posted work. */
+  private taskPosted: (() => void) | undefined;
   /** The virtio transports, by slot. */
   readonly virtio: readonly VirtioMmioTransport[];
 
@@ -229,7 +253,19 @@ export class VirtMachine {
       // Short slices spread the samples: one per slice, at the pc where it ended.
       this.slice = Math.min(this.slice, Math.max(1, config.sampleEveryInstructions ?? 10_000));
     }
-    this.clock = config.clock ?? new WallClock();
+    this.deterministic = config.deterministic === true;
+    const harts: Hart[] = [];
+    if (this.deterministic) {
+      if (config.clock !== undefined) {
+        throw new VirtConfigError("a deterministic machine keeps its own clock; do not pass one");
+      }
+      this.instructionClock = new InstructionClock(
+        () => this.retiredTotal(harts),
+        10_000_000,
+        VIRT_INSTRUCTIONS_PER_TICK,
+      );
+    }
+    this.clock = this.instructionClock ?? config.clock ?? new WallClock();
     if (restore !== undefined) {
       if (this.clock.frequencyHz !== restore.state.frequencyHz) {
         throw new VirtConfigError(
@@ -241,7 +277,6 @@ export class VirtMachine {
     this.map = virtMemoryMap(hartCount, memoryBytes);
     this.memory = new GuestMemory({ ramBase: VIRT_DRAM_BASE, ramSize: memoryBytes, hartCount });
 
-    const harts: Hart[] = [];
     for (let id = 0; id < hartCount; id++) {
       harts.push(new Hart({ memory: this.memory, bus: this.bus, clock: this.clock, hartId: id }));
     }
@@ -254,7 +289,10 @@ export class VirtMachine {
       backend: this.console,
       irq: this.plic.irqLine(this.irqOf("uart0")),
     });
-    this.rtc = new GoldfishRtc({ irq: this.plic.irqLine(this.irqOf("rtc")), now: config.rtcTime });
+    this.rtc = new GoldfishRtc({
+      irq: this.plic.irqLine(this.irqOf("rtc")),
+      now: config.rtcTime ?? (this.deterministic ? this.virtualWallTime(config.epoch) : undefined),
+    });
     const virtio = config.virtio ?? [];
     if (virtio.length > VIRT_VIRTIO_COUNT) {
       throw new VirtConfigError(
@@ -348,6 +386,20 @@ export class VirtMachine {
     }
   }
 
+  /** Instructions retired by all harts, counting the running hart's current block. */
+  private retiredTotal(harts: readonly Hart[]): number {
+    let total = this.current?.blockRetired ?? 0;
+    for (const hart of harts) total += hart.instret;
+    return total;
+  }
+
+  /** The RTC's time in deterministic mode: the epoch plus virtual time. */
+  private virtualWallTime(epoch = VIRT_DEFAULT_EPOCH): WallTimeSource {
+    const epochNs = BigInt(epoch.getTime()) * 1_000_000n;
+    const nsPerTick = 1e9 / this.clock.frequencyHz;
+    return () => epochNs + BigInt(Math.floor(this.clock.now() * nsPerTick));
+  }
+
   private irqOf(name: string): number {
     const irq = this.map.find((r) => r.name === name)?.irq;
     if (irq === undefined) throw new Error(`region ${name} has no interrupt`);
@@ -375,6 +427,25 @@ export class VirtMachine {
     this.deviceTasks.push(task);
     this.endBurst = true;
     this.wake?.();
+    this.taskPosted?.();
+  }
+
+  /**
+   * Deterministic mode: runs the posted device work in FIFO order and waits until every
+   * transport is idle, so completions land before the next slice whatever the host's timing.
+   */
+  private async drainDeviceWork(): Promise<void> {
+    for (;;) {
+      this.runDeviceTasks();
+      const idle = Promise.all(this.virtio.map((t) => t.idle())).then(() => true);
+      // Work that posts more work would wait for itself: run that as it arrives.
+      const posted = new Promise<boolean>((resolve) => {
+        this.taskPosted = () => resolve(false);
+      });
+      const done = await Promise.race([idle, posted]);
+      this.taskPosted = undefined;
+      if (done && this.deviceTasks.length === 0) return;
+    }
   }
 
   private runDeviceTasks(): void {
@@ -508,6 +579,12 @@ export class VirtMachine {
   /** Queues console input for the guest: the UART receiver, or the SBI console once the guest polls it. */
   sendInput(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    if (this.deterministic) {
+      // Held until every hart waits: delivery must not depend on when the host sends.
+      this.hostInput.push(bytes.slice());
+      this.wake?.();
+      return;
+    }
     this.pendingInput.push(bytes.slice());
     this.feedUart();
     this.wake?.();
@@ -633,6 +710,7 @@ export class VirtMachine {
     if (this.running) throw new Error("the machine is already running");
     this.running = true;
     try {
+      if (this.deterministic) await this.runDeterministic();
       while (this.exitReason === undefined) {
         const burstStart = performance.now();
         let idle = false;
@@ -670,6 +748,61 @@ export class VirtMachine {
       this.releasePauseWaiters();
     }
     return this.exitReason as VirtMachineExit;
+  }
+
+  /**
+   * The deterministic run loop: rounds of one slice per runnable hart in hart order, device work
+   * drained after each slice, timers after each round. When every hart waits, pending host input
+   * is delivered, else the clock jumps to the next deadline; only a machine with no deadline at
+   * all sleeps for input. The event loop gets a turn every ~20 ms of host time, which the guest
+   * cannot observe.
+   */
+  private async runDeterministic(): Promise<void> {
+    const clock = this.instructionClock as InstructionClock;
+    let lastYield = performance.now();
+    while (this.exitReason === undefined) {
+      if (this.pauseRequested) {
+        await this.park();
+        continue;
+      }
+      for (let id = 0; id < this.hartCount && this.exitReason === undefined; id++) {
+        const hart = this.harts[id];
+        // A pause asked for mid-round parks here, so the round goes on unchanged after resume.
+        if (this.pauseRequested) await this.park();
+        if (this.exitReason !== undefined) break;
+        if (!this.runnable(id) || hart.waiting) continue;
+        this.current = hart;
+        let retired: number;
+        try {
+          retired = hart.run(this.slice);
+        } finally {
+          this.current = undefined;
+        }
+        if (this.sampler !== undefined && retired > 0) this.sampler(id, hart.pcLo, hart.pcHi, hart.priv);
+        if (this.deviceTasks.length > 0) await this.drainDeviceWork();
+      }
+      if (this.exitReason !== undefined) break;
+      this.tick();
+      if (this.harts.every((h, id) => !this.runnable(id) || h.waiting)) {
+        if (this.hostInput.length > 0) {
+          this.pendingInput.push(...this.hostInput);
+          this.hostInput = [];
+          this.feedUart();
+          continue;
+        }
+        const ticks = this.ticksUntilWake();
+        if (Number.isFinite(ticks)) clock.advanceBy(ticks);
+        else {
+          await this.sleep();
+          lastYield = performance.now();
+          continue;
+        }
+      }
+      if (performance.now() - lastYield >= 20) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- pause, snapshots
@@ -776,7 +909,7 @@ export class VirtMachine {
         virtio: this.virtio.map((t) => t.saveState()),
       },
       host: {
-        pendingInput: Buffer.concat(this.pendingInput).toString("base64"),
+        pendingInput: Buffer.concat([...this.pendingInput, ...this.hostInput]).toString("base64"),
         inputToSbi: this.inputToSbi,
       },
     };

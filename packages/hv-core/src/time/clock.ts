@@ -28,3 +28,30 @@ export class VirtualClock implements Clock {
     return Math.floor(this.count() / this.countsPerTick);
   }
 }
+
+/**
+ * Time of a deterministic machine: ticks follow a count of retired instructions, and
+ * {@link advanceBy} skips ahead when every hart waits, so no reading depends on the host.
+ * Readings never go backwards, even if the count is momentarily low.
+ */
+export class InstructionClock implements Clock {
+  private skipped = 0;
+  private last = 0;
+  constructor(
+    private readonly count: () => number,
+    readonly frequencyHz = 10_000_000,
+    readonly countsPerTick = 10,
+  ) {}
+  now(): number {
+    const t = this.skipped + Math.floor(this.count() / this.countsPerTick);
+    if (t > this.last) this.last = t;
+    return this.last;
+  }
+  /** Moves time forward by `ticks` (the jump to the next deadline). */
+  advanceBy(ticks: number): void {
+    if (!(ticks > 0)) return;
+    const now = this.now();
+    this.skipped = now + ticks - Math.floor(this.count() / this.countsPerTick);
+    this.last = now + ticks;
+  }
+}
