@@ -4,6 +4,7 @@
 #define UART_THR 0
 #define UART_LSR 5
 #define UART_LSR_THRE (1u << 5)
+#define UART_LSR_TEMT (1u << 6)
 #define SYSCON_PASS 0x5555u
 #define SYSCON_FAIL 0x3333u
 
@@ -15,6 +16,10 @@ void platform_putc(char c) {
 }
 
 void platform_exit(unsigned code) {
+  /* Let the last characters leave the transmitter: powering off drops whatever is still queued. */
+  volatile uint8_t *uart = (volatile uint8_t *)UART0_BASE;
+  while (!(uart[UART_LSR] & UART_LSR_TEMT)) {
+  }
   volatile uint32_t *syscon = (volatile uint32_t *)SYSCON_BASE;
   *syscon = code == 0 ? SYSCON_PASS : ((code & 0xffff) << 16) | SYSCON_FAIL;
   for (;;) __asm__ volatile("wfi");
