@@ -27,7 +27,7 @@ describe("parseBenchArgs", () => {
   });
 
   it.each([
-    [["--only", "gpu"], /cpu, linux or io/],
+    [["--only", "gpu"], /cpu, linux, io or idle/],
     [["--only"], /needs a value/],
     [["--only", "--json"], /needs a value/],
     [["--repeat", "0"], /whole number/],

@@ -1,5 +1,5 @@
 /** Which benchmarks to run, parsed from the command line. */
-export type BenchName = "cpu" | "linux" | "io";
+export type BenchName = "cpu" | "linux" | "io" | "idle";
 
 export interface BenchOptions {
   /** Run only this benchmark; undefined runs all. */
@@ -12,9 +12,9 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-export const BENCH_USAGE = `usage: pnpm bench [--only cpu|linux|io] [--repeat N] [--json] [--guests DIR]
+export const BENCH_USAGE = `usage: pnpm bench [--only cpu|linux|io|idle] [--repeat N] [--json] [--guests DIR]
 
-  --only cpu|linux|io  run one benchmark (default: all)
+  --only cpu|linux|io|idle  run one benchmark (default: all)
   --repeat N        run each side N times and keep the best (default 1)
   --json            print machine-readable results on stdout
   --guests DIR      Linux guest directory with Image and initramfs.cpio.gz
@@ -58,8 +58,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     switch (flag) {
       case "--only": {
         const name = value();
-        if (name !== "cpu" && name !== "linux" && name !== "io") {
-          throw new UsageError(`--only takes cpu, linux or io, not "${name}"`);
+        if (name !== "cpu" && name !== "linux" && name !== "io" && name !== "idle") {
+          throw new UsageError(`--only takes cpu, linux, io or idle, not "${name}"`);
         }
         only = name;
         break;

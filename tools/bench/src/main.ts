@@ -1,6 +1,7 @@
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs, UsageError } from "./args.js";
 import type { BenchContext } from "./context.js";
 import { runCpuBench } from "./cpu-bench.js";
+import { formatIdleReport, type IdleResult, runIdleBench } from "./idle-bench.js";
 import { formatIoReport, type IoResult, runIoBench } from "./io-bench.js";
 import { runLinuxBench } from "./linux-bench.js";
 import { repoRoot } from "./paths.js";
@@ -38,13 +39,16 @@ async function main(): Promise<number> {
   const io: IoResult[] = [];
   if (options.only === undefined || options.only === "io")
     io.push(...(await runIoBench(ctx, options.guests)));
+  let idle: IdleResult | undefined;
+  if (options.only === undefined || options.only === "idle") idle = await runIdleBench(ctx, options.guests);
 
   if (options.json) {
     const report = JSON.parse(jsonReport(results, options.repeat)) as Record<string, unknown>;
-    process.stdout.write(`${JSON.stringify({ ...report, io }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, io, idle: idle ?? null }, null, 2)}\n`);
   } else {
     if (results.length > 0) process.stdout.write(formatReport(results, options.repeat));
     if (io.length > 0) process.stdout.write(formatIoReport(io));
+    if (idle !== undefined) process.stdout.write(formatIdleReport(idle));
   }
   return results.some((r) => r.failed) || io.some((r) => r.failed) ? 1 : 0;
 }
