@@ -194,8 +194,6 @@ export class Hart implements InterruptTarget {
   ldHi = 0;
   csrLo = 0;
   csrHi = 0;
-  /** Host offset of the page being executed, for {@link fetchRaw}'s fast case. */
-  curHostPage = 0;
   /** Set by a slow memory access that changed state the current block depends on. */
   exitBlock = false;
 

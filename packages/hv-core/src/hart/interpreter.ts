@@ -299,7 +299,6 @@ export function runPage(h: Hart, limit: number, scratch: Int32Array | null): num
     const d = scratch ?? h.codePageAt(hostPage);
     scratch = null;
     h.pcHi = pcHi;
-    h.curHostPage = hostPage;
     while (n < limit) {
       const s = (pcLo - pageLo) << 1;
       let op = d[s];
