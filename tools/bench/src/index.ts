@@ -4,8 +4,8 @@ export type { BenchContext } from "./context.js";
 export { runCpuBench } from "./cpu-bench.js";
 export type { LinuxWorkload } from "./linux-bench.js";
 export { LINUX_WORKLOADS, runLinuxBench } from "./linux-bench.js";
-export type { LinuxBoard, LinuxBootOutcome, LinuxBootRequest } from "./linux-board.js";
-export { loadLinuxBoard } from "./linux-board.js";
+export type { LinuxBootOutcome, LinuxBootRequest } from "./linux-board.js";
+export { bootLinux, describeExit } from "./linux-board.js";
 export {
   bestOf,
   describeOverhead,

@@ -1,8 +1,4 @@
-/**
- * The one place the benchmark touches monovisor's `virt` board. The board is looked up at run
- * time, so the benchmark builds and runs (reporting "not available") before the board is exported
- * from `@monovisor/devmodel`, and only this file changes if its API does.
- */
+import { VirtMachine, type VirtMachineExit } from "@monovisor/devmodel";
 
 export interface LinuxBootRequest {
   readonly kernel: Uint8Array;
@@ -19,46 +15,27 @@ export interface LinuxBootOutcome {
   /** How the run ended, for messages: `poweroff`, `reset`, `timeout`, `crash: ...`. */
   readonly exit: string;
   readonly console: string;
-  /** Instructions retired by all harts, when the board reports them. */
-  readonly instructions: number | undefined;
+  /** Instructions retired by all harts. */
+  readonly instructions: number;
 }
 
-export interface LinuxBoard {
-  boot(request: LinuxBootRequest): Promise<LinuxBootOutcome>;
+/** How a run ended, in words: the exit kind and whatever detail it carries. */
+export function describeExit(exit: VirtMachineExit, timedOut: boolean): string {
+  if (timedOut) return "timeout";
+  switch (exit.kind) {
+    case "crash":
+      return `crash: ${exit.message}`;
+    case "fail":
+      return `fail: code ${exit.code}`;
+    case "error":
+      return `error: ${exit.error instanceof Error ? exit.error.message : String(exit.error)}`;
+    default:
+      return exit.kind;
+  }
 }
 
-/** The part of `VirtMachine` the benchmark uses, written out so it does not import the type. */
-interface VirtMachineLike {
-  readonly harts: readonly { readonly instret: number }[];
-  run(): Promise<{ readonly kind: string; readonly message?: string; readonly code?: number }>;
-  stop(): void;
-}
-
-type VirtMachineConstructor = new (config: {
-  kernel: Uint8Array;
-  initrd: Uint8Array;
-  cmdline: string;
-  memoryBytes: number;
-  hartCount: number;
-  console: { write(bytes: Uint8Array): void };
-}) => VirtMachineLike;
-
-/** The board, or undefined when `@monovisor/devmodel` does not export it yet. */
-export async function loadLinuxBoard(): Promise<LinuxBoard | undefined> {
-  return linuxBoardFrom(await import("@monovisor/devmodel"));
-}
-
-/** The board from a module's exports, or undefined when it has no `VirtMachine`. */
-export function linuxBoardFrom(exports: Record<string, unknown>): LinuxBoard | undefined {
-  const VirtMachine = exports.VirtMachine;
-  if (typeof VirtMachine !== "function") return undefined;
-  return { boot: (request) => bootVirtMachine(VirtMachine as VirtMachineConstructor, request) };
-}
-
-async function bootVirtMachine(
-  VirtMachine: VirtMachineConstructor,
-  request: LinuxBootRequest,
-): Promise<LinuxBootOutcome> {
+/** Boots the shared Linux guest on one hart of the `virt` board and collects its console. */
+export async function bootLinux(request: LinuxBootRequest): Promise<LinuxBootOutcome> {
   const decoder = new TextDecoder();
   let console = "";
   const vm = new VirtMachine({
@@ -81,13 +58,11 @@ async function bootVirtMachine(
   try {
     const exit = await vm.run();
     console += decoder.decode();
-    const instructions = vm.harts.reduce((sum, hart) => sum + hart.instret, 0);
-    const detail = exit.message ?? (exit.code === undefined ? "" : `code ${exit.code}`);
     return {
-      poweredOff: exit.kind === "poweroff",
-      exit: timedOut ? "timeout" : detail ? `${exit.kind}: ${detail}` : exit.kind,
+      poweredOff: exit.kind === "poweroff" && !timedOut,
+      exit: describeExit(exit, timedOut),
       console,
-      instructions: Number.isFinite(instructions) ? instructions : undefined,
+      instructions: vm.harts.reduce((sum, hart) => sum + hart.instret, 0),
     };
   } finally {
     clearTimeout(timer);

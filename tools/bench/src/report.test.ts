@@ -15,7 +15,7 @@ const linux: BenchResult = {
   title: "linux: boot",
   monovisor: undefined,
   qemu: { seconds: 1.1 },
-  notes: ["linux boot: not available (board not built yet)", "same note"],
+  notes: ["linux: guest files missing", "same note"],
   failed: false,
 };
 
@@ -33,7 +33,7 @@ describe("report", () => {
     );
     expect(text).toMatch(/linux: boot\s+-\s+-\s+-\s+1\.100\s+-\s+-\n/);
     expect(text.match(/\* same note/g)).toHaveLength(1);
-    expect(text).toContain("* linux boot: not available (board not built yet)");
+    expect(text).toContain("* linux: guest files missing");
   });
 
   it("marks failed benchmarks", () => {
