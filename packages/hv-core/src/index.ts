@@ -1,6 +1,7 @@
 export { Fpu } from "./fpu/index.js";
 export * as riscv from "./hart/constants.js";
 export * as csr from "./hart/csr-numbers.js";
+export { fatalTrapMessage } from "./hart/fatal-trap.js";
 export type { EcallHandler, HartOptions, TrapHook } from "./hart/hart.js";
 export { Hart } from "./hart/hart.js";
 export type { HartState } from "./hart/hart-state.js";
@@ -39,17 +40,25 @@ export {
 } from "./irq/plic.js";
 export type { MmioRegion } from "./memory/bus.js";
 export { MmioBus, MmioOverlapError } from "./memory/bus.js";
-export type { GuestMemoryOptions } from "./memory/guest-memory.js";
+export type { GuestMemoryLayout, GuestMemoryOptions } from "./memory/guest-memory.js";
 export { GuestMemory, GuestMemoryRangeError, HART_STATE_BYTES } from "./memory/guest-memory.js";
 export type { AccessSize, MmioDevice } from "./memory/mmio.js";
 export type { SbiCallCounters } from "./sbi/counters.js";
-export type { SbiPlatform, SbiServerOptions, SbiServerState } from "./sbi/sbi-server.js";
+export type {
+  SbiPlatform,
+  SbiRemoteHarts,
+  SbiServerOptions,
+  SbiServerState,
+  SbiServerStateV1,
+} from "./sbi/sbi-server.js";
 export {
+  createSbiSharedState,
   MONOVISOR_SBI_IMPL_VERSION,
   SBI_SERVER_STATE_TYPE,
   SBI_SERVER_STATE_VERSION,
   SbiServer,
 } from "./sbi/sbi-server.js";
+export type { StealTimeState } from "./sbi/steal-time.js";
 export type { SupervisorEntryOptions } from "./sbi/supervisor-entry.js";
 export { enterSupervisor, enterSupervisorWords } from "./sbi/supervisor-entry.js";
 export type {
@@ -74,5 +83,8 @@ export type {
   Workload,
 } from "./sched/index.js";
 export { CreditPolicy, GangPolicy, Scheduler, simulate } from "./sched/index.js";
+export { VcpuControl } from "./threads/control.js";
+export type { ThreadedMmioRegion, VcpuThreadsOptions } from "./threads/vcpu-threads.js";
+export { VcpuThreads } from "./threads/vcpu-threads.js";
 export type { Clock } from "./time/clock.js";
 export { InstructionClock, VirtualClock, WallClock } from "./time/clock.js";

@@ -2,7 +2,7 @@ import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovis
 import { Fpu } from "../fpu/fpu.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
 import { MmioBus, type MmioRegion } from "../memory/bus.js";
-import { GuestMemory } from "../memory/guest-memory.js";
+import { GuestMemory, HART_STATE_BYTES } from "../memory/guest-memory.js";
 import type { Clock } from "../time/clock.js";
 import { expandCompressed } from "./compressed.js";
 import {
@@ -88,6 +88,12 @@ const MIE_WRITABLE = 0xaaa;
 /** `misa`: RV64 (MXL = 2) with A, C, D, F, I, M, S, U. */
 const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
 const MISA_HI = 2 << 30;
+/**
+ * Byte offset, within a hart's register block, of the word a `fence` does an atomic
+ * read-modify-write on when memory is shared: a host barrier. The hart's own word, so harts
+ * fencing at once do not contend for one cache line.
+ */
+const FENCE_WORD = HART_STATE_BYTES - 4;
 /** Interrupts in the order the privileged spec gives them priority. */
 const INTERRUPT_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];
 
@@ -160,6 +166,14 @@ export class Hart implements InterruptTarget {
   readonly fpu = new Fpu();
   /** Called on every trap before it is taken; for tools and tests (not the hot path). */
   onTrap: TrapHook | undefined;
+  /**
+   * True when {@link mem} is shared with other threads (fixed at construction). AMOs, SC, `fence`
+   * and hardware A/D updates then use `Atomics`, so harts on different threads stay coherent;
+   * otherwise they take the plain paths, which cost nothing extra.
+   */
+  readonly sharedMemory: boolean;
+  /** Index in `mem.i32` of this hart's {@link FENCE_WORD}. */
+  private readonly fenceIndex: number;
 
   pcLo = 0;
   pcHi = 0;
@@ -255,6 +269,8 @@ export class Hart implements InterruptTarget {
       );
     }
     const base = this.mem.hartStateOffset(this.hartId);
+    this.sharedMemory = this.mem.shared;
+    this.fenceIndex = (base + FENCE_WORD) >>> 2;
     this.x = new Int32Array(this.mem.buffer, base, 66);
     this.f = new Int32Array(this.mem.buffer, base + 66 * 4 + 8, 64);
     this.codePages = new Array(this.mem.ramSize / 4096);
@@ -541,7 +557,25 @@ export class Hart implements InterruptTarget {
     } else {
       const inst = low | (u16[(hostPage + off + 2) >>> 1] << 16);
       decodeInto(d, s, inst, inst, 4);
+      if (this.sharedMemory && d[s] === Op.FENCE) this.decodeSharedFence(d, s, inst);
     }
+  }
+
+  /**
+   * With shared memory, a `fence` that orders anything (non-empty predecessor and successor
+   * sets) becomes a host barrier: plain typed-array accesses may be reordered by the host CPU
+   * (x86 lets a load pass an earlier store), which RVWMO `fence rw,rw` forbids. It goes out of
+   * line so the unshared interpreter keeps `fence` as a no-op. `pause` (`fence w,0`) stays one.
+   */
+  private decodeSharedFence(d: Int32Array, s: number, inst: number): void {
+    const succ = (inst >>> 20) & 0xf;
+    const pred = (inst >>> 24) & 0xf;
+    if (succ !== 0 && pred !== 0) d[s] = Op.FENCE_SHARED;
+  }
+
+  /** A full host memory barrier: a sequentially consistent read-modify-write on this hart's word. */
+  hostFence(): void {
+    Atomics.add(this.mem.i32, this.fenceIndex, 0);
   }
 
   /** Executes the one 4-byte instruction that straddles a page end. Returns 1 if it retired. */
@@ -554,6 +588,8 @@ export class Hart implements InterruptTarget {
     }
     const s = (this.pcLo & 0xfff) << 1;
     decodeInto(this.scratchPage, s, inst, inst, 4);
+    if (this.sharedMemory && this.scratchPage[s] === Op.FENCE)
+      this.decodeSharedFence(this.scratchPage, s, inst);
     // Counters read by this instruction must include the block's earlier instructions.
     this.instret += retired;
     const r = runPage(this, 1, this.scratchPage);
@@ -888,7 +924,7 @@ export class Hart implements InterruptTarget {
         return -2;
       }
       const q = (mem.ramOffset + (pteAddr - mem.ramBase)) >>> 2;
-      let pte = i32[q];
+      const pte = i32[q];
       const pteHi = i32[q + 1];
       // Bits 63:54 are reserved (no Svpbmt/Svnapot): a PTE using them is a page fault.
       if (pteHi >>> 22 !== 0) return this.pageFault(access, aLo, aHi);
@@ -918,8 +954,18 @@ export class Hart implements InterruptTarget {
       if (superBits > 0 && ppn % 2 ** superBits !== 0) return this.pageFault(access, aLo, aHi);
       const want = PTE_A | (access === ACCESS_STORE ? PTE_D : 0);
       if ((pte & want) !== want) {
-        pte |= want;
-        i32[q] = pte;
+        if (this.sharedMemory) {
+          // Another hart may rewrite this PTE meanwhile (e.g. clear it before an sfence.vma): set
+          // the bits only if it still holds what was checked above, otherwise read it again and
+          // redo the checks, as the spec's walk does. A stale PTE is never written back.
+          if (
+            Atomics.compareExchange(i32, q, pte, pte | want) !== pte ||
+            Atomics.load(i32, q + 1) !== pteHi
+          ) {
+            level++;
+            continue;
+          }
+        } else i32[q] = pte | want;
         this.invalidateCode(pteAddr, 8);
       }
       const offsetBits = 12 + superBits;
@@ -995,6 +1041,19 @@ export class Hart implements InterruptTarget {
   }
 
   private readHost(host: number, size: number): void {
+    // Aligned accesses move whole words, as the fast path does, so another thread's concurrent
+    // store or AMO is never seen half done. Misaligned ones go byte by byte.
+    if (size >= 4 && (host & (size - 1)) === 0) {
+      const i32 = this.mem.i32;
+      this.ldLo = i32[host >>> 2];
+      this.ldHi = size === 8 ? i32[(host >>> 2) + 1] : 0;
+      return;
+    }
+    if (size === 2 && (host & 1) === 0) {
+      this.ldLo = this.mem.u16[host >>> 1];
+      this.ldHi = 0;
+      return;
+    }
     const u8 = this.mem.u8;
     let lo = 0;
     let hi = 0;
@@ -1106,6 +1165,16 @@ export class Hart implements InterruptTarget {
   }
 
   private writeHost(host: number, size: number, vLo: number, vHi: number): void {
+    if (size >= 4 && (host & (size - 1)) === 0) {
+      const i32 = this.mem.i32;
+      i32[host >>> 2] = vLo;
+      if (size === 8) i32[(host >>> 2) + 1] = vHi;
+      return;
+    }
+    if (size === 2 && (host & 1) === 0) {
+      this.mem.u16[host >>> 1] = vLo;
+      return;
+    }
     const u8 = this.mem.u8;
     for (let i = 0; i < size; i++) {
       u8[host + i] = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));

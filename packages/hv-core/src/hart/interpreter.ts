@@ -252,6 +252,8 @@ export enum Op {
   FMV_D_X = 202,
   FCVT_S_D = 203,
   FCVT_D_S = 204,
+  /** `fence` on a hart whose memory other threads share: a host barrier (see Hart.decodeSharedFence). */
+  FENCE_SHARED = 205,
 }
 
 /** Size of the direct-mapped software TLBs (entries); a power of two. */
@@ -1246,6 +1248,9 @@ function execSlow(h: Hart, op: number, d: Int32Array, s: number): number {
     case Op.FENCE_I:
       h.flushDecodeCache();
       return SLOW_EXIT_NEXT;
+    case Op.FENCE_SHARED:
+      h.hostFence();
+      return SLOW_CONTINUE;
     default:
       if (op >= Op.LR_W && op <= Op.AMOMAXU_D) return execAmo(h, op, rd, a, ah, b, bh);
       if (op >= Op.FLW) {
@@ -1355,6 +1360,11 @@ function execAmo(h: Hart, op: number, rd: number, a: number, ah: number, b: numb
   }
   const ha = h.translateAtomic(a, ah, size, isLr);
   if (ha < 0) return SLOW_TRAPPED;
+  if (h.sharedMemory) {
+    if (double) execAmoShared64(h, op, rd, ha, a, ah, b, bh);
+    else execAmoShared32(h, op, rd, ha, a, ah, b);
+    return SLOW_CONTINUE;
+  }
   const i32 = h.mem.i32;
   const q = ha >>> 2;
   if (isSc) {
@@ -1377,57 +1387,174 @@ function execAmo(h: Hart, op: number, rd: number, a: number, ah: number, b: numb
   if (isLr) {
     h.setReservation(a, ah, oldLo, oldHi);
   } else {
-    const base = double ? op - Op.LR_D : op - Op.LR_W;
-    // base: 2 swap, 3 add, 4 xor, 5 and, 6 or, 7 min, 8 max, 9 minu, 10 maxu
-    let nLo = b;
-    let nHi = bh;
-    if (!double) {
-      // W forms operate on the low 32 bits, sign-extended.
-      nHi = b >> 31;
-    }
-    const cHi = double ? oldHi : oldLo >> 31;
-    switch (base) {
-      case 2:
-        break;
-      case 3: {
-        const lo = (oldLo + b) | 0;
-        nHi = double ? (oldHi + bh + (lo >>> 0 < oldLo >>> 0 ? 1 : 0)) | 0 : 0;
-        nLo = lo;
-        break;
-      }
-      case 4:
-        nLo = oldLo ^ b;
-        nHi = oldHi ^ bh;
-        break;
-      case 5:
-        nLo = oldLo & b;
-        nHi = oldHi & bh;
-        break;
-      case 6:
-        nLo = oldLo | b;
-        nHi = oldHi | bh;
-        break;
-      default: {
-        const sHi = double ? bh : b >> 31;
-        const signed = base === 7 || base === 8;
-        const oldLess = signed
-          ? cHi < sHi || (cHi === sHi && oldLo >>> 0 < b >>> 0)
-          : double
-            ? cHi >>> 0 < sHi >>> 0 || (cHi === sHi && oldLo >>> 0 < b >>> 0)
-            : oldLo >>> 0 < b >>> 0;
-        const takeOld = base === 7 || base === 9 ? oldLess : !oldLess && !(oldLo === b && cHi === sHi);
-        if (takeOld) {
-          nLo = oldLo;
-          nHi = oldHi;
-        }
-      }
-    }
-    i32[q] = nLo;
-    if (double) i32[q + 1] = nHi;
+    amoResult(double ? op - Op.LR_D : op - Op.LR_W, double, oldLo, oldHi, b, bh);
+    i32[q] = out[0];
+    if (double) i32[q + 1] = out[1];
   }
   x[rd] = oldLo;
   x[rd + 1] = oldHi;
   return SLOW_CONTINUE;
+}
+
+/**
+ * The value an AMO stores, into `out` (lo, hi), given the old memory value. `base` is the op's
+ * offset from LR (2 swap, 3 add, 4 xor, 5 and, 6 or, 7 min, 8 max, 9 minu, 10 maxu); W forms
+ * use the low words, the old one sign-extended into `oldHi`, and store only `out[0]`.
+ */
+function amoResult(base: number, double: boolean, oldLo: number, oldHi: number, b: number, bh: number): void {
+  let nLo = b;
+  let nHi = double ? bh : b >> 31;
+  switch (base) {
+    case 2:
+      break;
+    case 3: {
+      const lo = (oldLo + b) | 0;
+      nHi = double ? (oldHi + bh + (lo >>> 0 < oldLo >>> 0 ? 1 : 0)) | 0 : 0;
+      nLo = lo;
+      break;
+    }
+    case 4:
+      nLo = oldLo ^ b;
+      nHi = oldHi ^ bh;
+      break;
+    case 5:
+      nLo = oldLo & b;
+      nHi = oldHi & bh;
+      break;
+    case 6:
+      nLo = oldLo | b;
+      nHi = oldHi | bh;
+      break;
+    default: {
+      const cHi = double ? oldHi : oldLo >> 31;
+      const sHi = double ? bh : b >> 31;
+      const signed = base === 7 || base === 8;
+      const oldLess = signed
+        ? cHi < sHi || (cHi === sHi && oldLo >>> 0 < b >>> 0)
+        : double
+          ? cHi >>> 0 < sHi >>> 0 || (cHi === sHi && oldLo >>> 0 < b >>> 0)
+          : oldLo >>> 0 < b >>> 0;
+      const takeOld = base === 7 || base === 9 ? oldLess : !oldLess && !(oldLo === b && cHi === sHi);
+      if (takeOld) {
+        nLo = oldLo;
+        nHi = oldHi;
+      }
+    }
+  }
+  out[0] = nLo;
+  out[1] = nHi;
+}
+
+/**
+ * LR/SC/AMO .W on memory other threads share: each is one `Atomics` operation on the word, so no
+ * other hart's access can fall between the read and the write. SC keeps the unshared rule
+ * (reservation held and the value LR read still there) but checks and stores in one
+ * compare-exchange, so of two harts racing on a word only one succeeds.
+ */
+function execAmoShared32(
+  h: Hart,
+  op: number,
+  rd: number,
+  ha: number,
+  a: number,
+  ah: number,
+  b: number,
+): void {
+  const x = h.x;
+  const i32 = h.mem.i32;
+  const q = ha >>> 2;
+  let old: number;
+  switch (op) {
+    case Op.LR_W:
+      old = Atomics.load(i32, q);
+      h.setReservation(a, ah, old, old >> 31);
+      break;
+    case Op.SC_W: {
+      const expected = h.resValueLo;
+      h.clearReservation();
+      x[rd] = Atomics.compareExchange(i32, q, expected, b) === expected ? 0 : 1;
+      x[rd + 1] = 0;
+      return;
+    }
+    case Op.AMOSWAP_W:
+      old = Atomics.exchange(i32, q, b);
+      break;
+    case Op.AMOADD_W:
+      old = Atomics.add(i32, q, b);
+      break;
+    case Op.AMOXOR_W:
+      old = Atomics.xor(i32, q, b);
+      break;
+    case Op.AMOAND_W:
+      old = Atomics.and(i32, q, b);
+      break;
+    case Op.AMOOR_W:
+      old = Atomics.or(i32, q, b);
+      break;
+    default: {
+      // min/max have no Atomics counterpart: compute from the value read, store only if it is unchanged.
+      const base = op - Op.LR_W;
+      for (;;) {
+        old = Atomics.load(i32, q);
+        amoResult(base, false, old, old >> 31, b, b >> 31);
+        if (Atomics.compareExchange(i32, q, old, out[0]) === old) break;
+      }
+    }
+  }
+  x[rd] = old;
+  x[rd + 1] = old >> 31;
+}
+
+/** Two int32 halves as the signed 64-bit BigInt a BigInt64Array holds. */
+function toInt64(lo: number, hi: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+}
+
+/**
+ * LR/SC/AMO .D on memory other threads share. `Atomics` has no 64-bit operations on Int32Array
+ * pairs, so every one is a compare-exchange on the BigInt64Array view (the only place BigInt is
+ * used), retried until no other hart changed the doubleword between the read and the write.
+ */
+function execAmoShared64(
+  h: Hart,
+  op: number,
+  rd: number,
+  ha: number,
+  a: number,
+  ah: number,
+  b: number,
+  bh: number,
+): void {
+  const x = h.x;
+  const i64 = h.mem.i64;
+  const e = ha >>> 3;
+  if (op === Op.SC_D) {
+    const expected = toInt64(h.resValueLo, h.resValueHi);
+    h.clearReservation();
+    x[rd] = Atomics.compareExchange(i64, e, expected, toInt64(b, bh)) === expected ? 0 : 1;
+    x[rd + 1] = 0;
+    return;
+  }
+  let old: bigint;
+  let oldLo: number;
+  let oldHi: number;
+  if (op === Op.LR_D) {
+    old = Atomics.load(i64, e);
+    oldLo = Number(BigInt.asIntN(32, old));
+    oldHi = Number(old >> 32n);
+    h.setReservation(a, ah, oldLo, oldHi);
+  } else {
+    const base = op - Op.LR_D;
+    for (;;) {
+      old = Atomics.load(i64, e);
+      oldLo = Number(BigInt.asIntN(32, old));
+      oldHi = Number(old >> 32n);
+      amoResult(base, true, oldLo, oldHi, b, bh);
+      if (Atomics.compareExchange(i64, e, old, toInt64(out[0], out[1])) === old) break;
+    }
+  }
+  x[rd] = oldLo;
+  x[rd + 1] = oldHi;
 }
 
 /** Resolves an instruction's rounding mode (`dyn` reads `frm`); -1 when it is invalid. */

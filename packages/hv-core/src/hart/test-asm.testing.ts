@@ -520,11 +520,13 @@ export interface FixtureOptions {
   /** Where the program is placed and the hart starts (default RAM_BASE). */
   at?: number;
   ecallHandler?: HartOptions["ecallHandler"];
+  /** Back RAM with a SharedArrayBuffer, so the hart takes its shared-memory (Atomics) paths. */
+  shared?: boolean;
 }
 
 /** A reset hart in M-mode at `at`, with mtvec = {@link M_TRAP} and stvec = {@link S_TRAP}. */
 export function makeHart(options: FixtureOptions = {}): Fixture {
-  const mem = new GuestMemory({ ramSize: options.ram ?? 1 << 20 });
+  const mem = new GuestMemory({ ramSize: options.ram ?? 1 << 20, shared: options.shared });
   const bus = new MmioBus();
   const clock = new FixedClock();
   const hart = new Hart({ memory: mem, bus, clock, ecallHandler: options.ecallHandler });

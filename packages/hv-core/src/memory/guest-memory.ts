@@ -21,6 +21,13 @@ export interface GuestMemoryOptions {
   shared?: boolean;
 }
 
+/** Where things are in a VM's buffer: what another thread needs to wrap the same memory. */
+export interface GuestMemoryLayout {
+  readonly ramBase: number;
+  readonly ramSize: number;
+  readonly hartCount: number;
+}
+
 /**
  * Guest physical memory and hart register files in one `WebAssembly.Memory` (DESIGN §3): the
  * interpreter reads it through typed arrays, generated code will read the same bytes.
@@ -30,6 +37,10 @@ export interface GuestMemoryOptions {
  * @example
  * const mem = new GuestMemory({ ramSize: 128 * 1024 * 1024 });
  * mem.writeBytes(0x8000_0000, new Uint8Array([0x13, 0, 0, 0])); // a `nop`
+ *
+ * @example
+ * // A vCPU thread wraps the memory the main thread created with `shared: true`:
+ * const mem = GuestMemory.fromMemory(workerData.memory, workerData.layout);
  */
 export class GuestMemory {
   readonly memory: WebAssembly.Memory;
@@ -43,8 +54,21 @@ export class GuestMemory {
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** 64-bit view for atomic doubleword operations (BigInt, so kept off the interpreter's hot path). */
+  readonly i64: BigInt64Array;
 
-  constructor(options: GuestMemoryOptions) {
+  /**
+   * Wraps an existing `WebAssembly.Memory`, typically a shared one received through `postMessage`
+   * or `workerData` in a vCPU thread. `options` must describe the layout the memory was created
+   * with ({@link layout} of the creating side); it is checked as the constructor checks it, and
+   * the memory must be large enough to hold it.
+   */
+  static fromMemory(memory: WebAssembly.Memory, options: Omit<GuestMemoryOptions, "shared">): GuestMemory {
+    return new GuestMemory(options, memory);
+  }
+
+  /** @param memory an existing memory to use instead of a new one; see {@link fromMemory}. */
+  constructor(options: GuestMemoryOptions, memory?: WebAssembly.Memory) {
     const ramBase = options.ramBase ?? 0x8000_0000;
     const ramSize = options.ramSize;
     const hartCount = options.hartCount ?? 1;
@@ -65,9 +89,16 @@ export class GuestMemory {
       throw new GuestMemoryRangeError(`RAM size ${ramSize} exceeds what one VM buffer can hold (< 4 GiB)`);
     }
     const initial = Math.ceil(pages);
-    this.memory = options.shared
-      ? new WebAssembly.Memory({ initial, maximum: initial, shared: true })
-      : new WebAssembly.Memory({ initial });
+    if (memory !== undefined && memory.buffer.byteLength < initial * WASM_PAGE) {
+      throw new GuestMemoryRangeError(
+        `memory of ${memory.buffer.byteLength} bytes cannot hold ${hartCount} hart(s) and ${ramSize} bytes of RAM`,
+      );
+    }
+    this.memory =
+      memory ??
+      (options.shared
+        ? new WebAssembly.Memory({ initial, maximum: initial, shared: true })
+        : new WebAssembly.Memory({ initial }));
     this.buffer = this.memory.buffer;
     this.ramBase = ramBase;
     this.ramSize = ramSize;
@@ -77,6 +108,17 @@ export class GuestMemory {
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
+    this.i64 = new BigInt64Array(this.buffer);
+  }
+
+  /** True when the buffer is a SharedArrayBuffer: other threads may read and write it concurrently. */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer !== "undefined" && this.buffer instanceof SharedArrayBuffer;
+  }
+
+  /** The options {@link fromMemory} needs to wrap this memory in another thread. */
+  get layout(): GuestMemoryLayout {
+    return { ramBase: this.ramBase, ramSize: this.ramSize, hartCount: this.hartCount };
   }
 
   /** Host byte offset of hart `index`'s register block. */

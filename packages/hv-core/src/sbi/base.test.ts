@@ -50,13 +50,13 @@ describe("SBI BASE", () => {
     for (const ext of SBI_EXTENSIONS) {
       expect(probe(m, ext.eid), ext.id).toEqual({ error: 0n, value: served.has(ext.id) ? 1n : 0n });
     }
-    for (const id of ["BASE", "TIME", "IPI", "RFENCE", "HSM", "SRST", "DBCN", "MONOVISOR"] as const) {
+    for (const id of ["BASE", "TIME", "IPI", "RFENCE", "HSM", "SRST", "DBCN", "STA", "MONOVISOR"] as const) {
       expect(probe(m, SbiEid[id]).value, id).toBe(1n);
     }
     expect(probe(m, SbiEid.LEGACY_CONSOLE_PUTCHAR).value).toBe(1n);
     expect(probe(m, SbiEid.LEGACY_CONSOLE_GETCHAR).value).toBe(1n);
-    // Not served: steal time (not yet), PMU, SUSP, CPPC, the rest of v0.1 without the option.
-    for (const id of ["STA", "PMU", "SUSP", "CPPC", "LEGACY_SET_TIMER", "LEGACY_SHUTDOWN"] as const) {
+    // Not served: PMU, SUSP, CPPC, the rest of v0.1 without the option.
+    for (const id of ["PMU", "SUSP", "CPPC", "LEGACY_SET_TIMER", "LEGACY_SHUTDOWN"] as const) {
       expect(probe(m, SbiEid[id]).value, id).toBe(0n);
     }
     expect(probe(m, 0x0a00_0000).value).toBe(0n);
@@ -66,9 +66,9 @@ describe("SBI BASE", () => {
     expect(probe(m, -1).value).toBe(0n);
   });
 
-  it("serves the paravirt-abi policy except steal time", () => {
+  it("serves exactly the paravirt-abi policy", () => {
     const m = sbiMachine();
-    expect(m.sbi.servedExtensions).toEqual(MONOVISOR_SERVED_EXTENSIONS.filter((k) => k !== "STA"));
+    expect(m.sbi.servedExtensions).toEqual(MONOVISOR_SERVED_EXTENSIONS);
   });
 
   it("serves and probes every legacy call with legacyV01", () => {
@@ -81,7 +81,7 @@ describe("SBI BASE", () => {
   it("answers NOT_SUPPORTED for unknown or unserved EIDs and FIDs", () => {
     const m = sbiMachine();
     expect(m.call(0, 0x1234_5678, 0).error).toBe(NOT_SUPPORTED);
-    expect(m.call(0, SbiEid.STA, SbiFid.STA.STEAL_TIME_SET_SHMEM, 0, 0, 0).error).toBe(NOT_SUPPORTED);
+    expect(m.call(0, SbiEid.STA, 1).error).toBe(NOT_SUPPORTED);
     expect(m.call(0, SbiEid.PMU, SbiFid.PMU.NUM_COUNTERS).error).toBe(NOT_SUPPORTED);
     expect(m.call(0, SbiEid.BASE, 7).error).toBe(NOT_SUPPORTED);
     expect(m.call(0, SbiEid.TIME, 1).error).toBe(NOT_SUPPORTED);

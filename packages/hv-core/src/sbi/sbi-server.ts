@@ -23,6 +23,7 @@ import { CSR_MENVCFG, CSR_SATP, CSR_STIMECMP } from "../hart/csr-numbers.js";
 import type { Hart } from "../hart/hart.js";
 import { MipBit } from "../irq/mip.js";
 import { createSbiCallCounters, type SbiCallCounters, sbiCounterKeys } from "./counters.js";
+import { StealTimeAccounting, type StealTimeState } from "./steal-time.js";
 import { enterSupervisorWords } from "./supervisor-entry.js";
 import { readSupervisorDoubleword } from "./supervisor-read.js";
 
@@ -62,6 +63,45 @@ export interface SbiServerOptions {
   readonly bootHartId?: number;
   /** BASE `get_impl_version`. Default {@link MONOVISOR_SBI_IMPL_VERSION}. */
   readonly implVersion?: number;
+  /**
+   * Keep HSM states, resume addresses and SBI timer deadlines in this buffer (from
+   * {@link createSbiSharedState}), so servers in several vCPU threads see one machine.
+   */
+  readonly sharedState?: SharedArrayBuffer;
+  /** Start from power-on state (default); false adopts what {@link sharedState} holds. */
+  readonly resetState?: boolean;
+  /** Harts run by other threads, and how to reach them. Default: every hart is local. */
+  readonly remote?: SbiRemoteHarts;
+}
+
+/**
+ * How a server in one vCPU thread reaches harts that other threads run. IPIs, fences and
+ * `hart_start` for those harts are posted; the hart applies them before it runs on.
+ */
+export interface SbiRemoteHarts {
+  /** True for harts this server's thread runs (their `Hart` objects are live here). */
+  isLocal(hartId: number): boolean;
+  /**
+   * Posts an IPI (op 0), `fence.i` (1) or `sfence.vma` (2) to a hart of another thread. Returns
+   * once a fence is certain to take effect before that hart executes another instruction.
+   */
+  post(hartId: number, op: number): void;
+  /**
+   * Hands an accepted `hart_start` to the hart's thread, which calls
+   * {@link SbiServer.completeStart} with the same words.
+   */
+  start(hartId: number, startLo: number, startHi: number, opaqueLo: number, opaqueHi: number): void;
+}
+
+/** Bytes of an {@link SbiServerOptions.sharedState} buffer for `hartCount` harts. */
+function sharedStateBytes(hartCount: number): number {
+  // Float64 deadlines first (8-aligned), then resume words, then the byte arrays.
+  return hartCount * 8 + hartCount * 16 + 2 * hartCount;
+}
+
+/** A buffer for {@link SbiServerOptions.sharedState}. */
+export function createSbiSharedState(hartCount: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(sharedStateBytes(hartCount));
 }
 
 /** BASE `get_impl_version`: hv-core's version, encoded like the spec version. */
@@ -85,6 +125,7 @@ const IMPLEMENTED_EXTENSIONS: ReadonlySet<SbiExtensionKey> = new Set<SbiExtensio
   "HSM",
   "SRST",
   "DBCN",
+  "STA",
   "MONOVISOR",
 ]);
 
@@ -138,10 +179,10 @@ const SUSPEND_NON_RETENTIVE = HsmSuspendType.NON_RETENTIVE;
  * }
  */
 export const SBI_SERVER_STATE_TYPE = "sbi-server";
-export const SBI_SERVER_STATE_VERSION = 1;
+export const SBI_SERVER_STATE_VERSION = 2;
 
-/** Saved state of an {@link SbiServer}, version 1. Plain data: JSON round-trips it. */
-export interface SbiServerState {
+/** Saved state of an {@link SbiServer}, version 2 (1 plus STA). Plain data: JSON round-trips it. */
+export interface SbiServerState extends StealTimeState {
   readonly type: typeof SBI_SERVER_STATE_TYPE;
   readonly version: typeof SBI_SERVER_STATE_VERSION;
   readonly hartCount: number;
@@ -153,6 +194,11 @@ export interface SbiServerState {
   /** SBI timer deadline per hart in clock ticks; null when none is armed. */
   readonly deadlines: readonly (number | null)[];
 }
+
+/** A state saved before STA was served; {@link SbiServer.restoreState} loads it with no STA records. */
+export type SbiServerStateV1 = Omit<SbiServerState, "version" | keyof StealTimeState> & {
+  readonly version: 1;
+};
 
 export class SbiServer {
   readonly counters: SbiCallCounters = createSbiCallCounters();
@@ -173,6 +219,9 @@ export class SbiServer {
   private readonly resumeWords: Int32Array;
   /** SBI timer deadline per hart in clock ticks; Infinity when none is armed. */
   private readonly deadlines: Float64Array;
+  private readonly remote: SbiRemoteHarts | undefined;
+  /** STA records and steal time per hart. */
+  private readonly sta: StealTimeAccounting;
   private readonly oneByte = new Uint8Array(1);
   private readonly maskWords = new Int32Array(2);
   private tracer: Tracer | undefined;
@@ -189,6 +238,7 @@ export class SbiServer {
   constructor(platform: SbiPlatform, options: SbiServerOptions = {}) {
     this.platform = platform;
     this.harts = platform.harts;
+    this.sta = new StealTimeAccounting(this.harts);
     const n = this.harts.length;
     if (n === 0) throw new RangeError("an SBI server needs at least one hart");
     this.harts.forEach((hart, i) => {
@@ -209,11 +259,25 @@ export class SbiServer {
     this.servedExtensions = Object.freeze(served);
     this.servedEids = new Set(served.map((k) => SbiEid[k]));
 
-    this.hsm = new Uint8Array(n);
-    this.nonRetentive = new Uint8Array(n);
-    this.resumeWords = new Int32Array(4 * n);
-    this.deadlines = new Float64Array(n);
-    this.reset();
+    const shared = options.sharedState;
+    if (shared !== undefined) {
+      if (shared.byteLength !== sharedStateBytes(n)) {
+        throw new RangeError(
+          `the shared SBI state is ${shared.byteLength} bytes, not ${sharedStateBytes(n)}`,
+        );
+      }
+      this.deadlines = new Float64Array(shared, 0, n);
+      this.resumeWords = new Int32Array(shared, 8 * n, 4 * n);
+      this.hsm = new Uint8Array(shared, 24 * n, n);
+      this.nonRetentive = new Uint8Array(shared, 25 * n, n);
+    } else {
+      this.hsm = new Uint8Array(n);
+      this.nonRetentive = new Uint8Array(n);
+      this.resumeWords = new Int32Array(4 * n);
+      this.deadlines = new Float64Array(n);
+    }
+    this.remote = options.remote;
+    if (options.resetState !== false) this.reset();
     for (const hart of this.harts) hart.ecallHandler = this.handleEcall;
   }
 
@@ -244,6 +308,7 @@ export class SbiServer {
   reset(): void {
     this.deadlines.fill(Number.POSITIVE_INFINITY);
     this.nonRetentive.fill(0);
+    this.sta.reset();
     for (let i = 0; i < this.harts.length; i++) {
       if (i === this.bootHartId) this.hsm[i] = HsmState.STARTED;
       else this.stopHart(i);
@@ -255,7 +320,7 @@ export class SbiServer {
    * from, so call it (or {@link isRunnable}) outside the hart's `run`.
    */
   hartStatus(hartId: number): HsmStateValue {
-    if (this.hsm[hartId] === HsmState.SUSPENDED) {
+    if (this.hsm[hartId] === HsmState.SUSPENDED && this.isLocal(hartId)) {
       const hart = this.harts[hartId];
       // The machine does not run a suspended hart, so its Sstc comparator is sampled here.
       if ((hart.csrHiArr[CSR_MENVCFG] & MENVCFG_HI_STCE) !== 0) hart.updateSstc();
@@ -279,7 +344,26 @@ export class SbiServer {
   /** Raises STIP on every hart whose SBI timer deadline has passed. Call at block boundaries. */
   updateTimers(now: number = this.harts[0].clock.now()): void {
     const deadlines = this.deadlines;
-    for (let i = 0; i < deadlines.length; i++) if (deadlines[i] <= now) this.fireTimer(i, now);
+    for (let i = 0; i < deadlines.length; i++) {
+      if (deadlines[i] <= now && this.isLocal(i)) this.fireTimer(i, now);
+    }
+  }
+
+  /** True for harts whose `Hart` objects this server drives (all, unless `remote` says otherwise). */
+  private isLocal(hartId: number): boolean {
+    return this.remote === undefined || this.remote.isLocal(hartId);
+  }
+
+  /**
+   * Finishes a `hart_start` that another thread's server accepted for this thread's hart (see
+   * {@link SbiRemoteHarts.start}): the hart enters S-mode at the start address.
+   */
+  completeStart(hartId: number, startLo: number, startHi: number, opaqueLo: number, opaqueHi: number): void {
+    enterSupervisorWords(this.harts[hartId], startLo, startHi, hartId, 0, opaqueLo, opaqueHi, {
+      sstc: this.sstc,
+    });
+    this.deadlines[hartId] = Number.POSITIVE_INFINITY;
+    Atomics.store(this.hsm, hartId, HsmState.STARTED);
   }
 
   /**
@@ -288,7 +372,10 @@ export class SbiServer {
    */
   nextDeadline(): number {
     let next = Number.POSITIVE_INFINITY;
-    for (const d of this.deadlines) if (d < next) next = d;
+    const deadlines = this.deadlines;
+    for (let i = 0; i < deadlines.length; i++) {
+      if (deadlines[i] < next && this.isLocal(i)) next = deadlines[i];
+    }
     return next;
   }
 
@@ -297,7 +384,30 @@ export class SbiServer {
     return this.deadlines[hartId];
   }
 
-  /** Saves HSM states, pending non-retentive resumes and SBI timer deadlines. */
+  /**
+   * Adds steal time to a hart: nanoseconds it was runnable but not running (what the scheduler
+   * reports as `sched.steal`). The guest sees it at the next {@link publishSteal}.
+   */
+  addSteal(hartId: number, nanoseconds: number): void {
+    this.sta.add(hartId, nanoseconds);
+  }
+
+  /**
+   * Writes the hart's STA record, if the guest registered one, with the steal time so far:
+   * `preempted` false before the hart runs again (the spec requires it), true when it is taken
+   * off a host CPU while runnable. Returns whether a record was written. Call it on the server
+   * that serves the hart's `ecall`s, never while the hart is stopped.
+   */
+  publishSteal(hartId: number, preempted = false): boolean {
+    return this.sta.publish(hartId, preempted);
+  }
+
+  /** Steal time accumulated for a hart, in nanoseconds (exact below 2^53). */
+  stealNanoseconds(hartId: number): number {
+    return this.sta.nanoseconds(hartId);
+  }
+
+  /** Saves HSM states, pending non-retentive resumes, SBI timer deadlines and STA state. */
   saveState(): SbiServerState {
     const n = this.harts.length;
     return {
@@ -308,17 +418,18 @@ export class SbiServer {
       nonRetentive: Array.from(this.nonRetentive),
       resumeWords: Array.from(this.resumeWords),
       deadlines: Array.from(this.deadlines, (d) => (Number.isFinite(d) ? d : null)),
+      ...this.sta.saveState(),
     };
   }
 
   /** Loads a state from {@link saveState}; validated first, so a bad state changes nothing. */
-  restoreState(state: SbiServerState): void {
+  restoreState(state: SbiServerState | SbiServerStateV1): void {
     const fail = (why: string): never => {
       throw new Error(`SBI server: invalid saved state: ${why}`);
     };
     const s = state as unknown as Record<string, unknown>;
     if (typeof s !== "object" || s === null) fail("not an object");
-    if (s.type !== SBI_SERVER_STATE_TYPE || s.version !== SBI_SERVER_STATE_VERSION) {
+    if (s.type !== SBI_SERVER_STATE_TYPE || (s.version !== SBI_SERVER_STATE_VERSION && s.version !== 1)) {
       fail(`state of ${String(s.type)} v${String(s.version)}`);
     }
     const n = this.harts.length;
@@ -340,12 +451,15 @@ export class SbiServer {
       if (d !== null && (typeof d !== "number" || !Number.isInteger(d) || d < 0))
         fail(`deadline ${String(d)}`);
     }
+    // Version 1 predates STA: no records, no steal time.
+    const sta = s.version === 1 ? this.sta.emptyState() : this.sta.parseState(s, fail);
     this.hsm.set(hsm);
     this.nonRetentive.set(nonRetentive);
     this.resumeWords.set(resume);
     (deadlines as (number | null)[]).forEach((d, i) => {
       this.deadlines[i] = d ?? Number.POSITIVE_INFINITY;
     });
+    this.sta.loadState(sta);
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -416,6 +530,10 @@ export class SbiServer {
         return;
       case SbiEid.DBCN:
         this.debugConsole(hart, fid);
+        return;
+      case SbiEid.STA:
+        // set_shmem is STA's only function; other FIDs were answered above.
+        this.finish(x, this.sta.setShmem(hart, x[A0], x[A0 + 1], x[A1], x[A1 + 1], x[A2], x[A2 + 1]));
         return;
       case SbiEid.MONOVISOR:
         this.vendor(hart, fid);
@@ -499,6 +617,18 @@ export class SbiServer {
     const startLo = x[A1];
     const startHi = x[A1 + 1];
     if (!this.isEntryAddress(startLo, startHi)) return SbiError.ERR_INVALID_ADDRESS;
+    if (!this.isLocal(target)) {
+      // Claimed here so two threads cannot both start it; its own thread completes the start.
+      if (
+        Atomics.compareExchange(this.hsm, target, HsmState.STOPPED, HsmState.START_PENDING) !==
+        HsmState.STOPPED
+      ) {
+        return SbiError.ERR_ALREADY_AVAILABLE;
+      }
+      this.deadlines[target] = Number.POSITIVE_INFINITY;
+      this.remote?.start(target, startLo, startHi, x[A2], x[A2 + 1]);
+      return SbiError.SUCCESS;
+    }
     // The start is synchronous: START_PENDING is never observable.
     enterSupervisorWords(this.harts[target], startLo, startHi, target, 0, x[A2], x[A2 + 1], {
       sstc: this.sstc,
@@ -557,6 +687,8 @@ export class SbiServer {
     this.deadlines[i] = Number.POSITIVE_INFINITY;
     hart.setPending(MipBit.STIP, false);
     hart.stopRequested = true;
+    // STA records must not change while their hart cannot run; a restarted hart registers again.
+    this.sta.disable(i);
   }
 
   private systemReset(x: Int32Array): void {
@@ -713,6 +845,10 @@ export class SbiServer {
   }
 
   private applyToHart(i: number, op: number): void {
+    if (!this.isLocal(i)) {
+      this.remote?.post(i, op);
+      return;
+    }
     const hart = this.harts[i];
     if (op === OP_IPI) hart.setPending(MipBit.SSIP, true);
     else if (op === OP_FENCE_I) hart.flushDecodeCache();

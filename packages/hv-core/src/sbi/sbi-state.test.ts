@@ -27,7 +27,7 @@ describe("SBI server saveState / restoreState", () => {
     const state = a.sbi.saveState();
     const before = b.sbi.saveState();
     expect(() => b.sbi.restoreState({ ...state, hartCount: 3 })).toThrow(/3 harts/);
-    expect(() => b.sbi.restoreState({ ...state, version: 2 } as never)).toThrow(/v2/);
+    expect(() => b.sbi.restoreState({ ...state, version: 3 } as never)).toThrow(/v3/);
     expect(() => b.sbi.restoreState({ ...state, hsm: [0, 99] })).toThrow(/hsm/);
     expect(b.sbi.saveState()).toEqual(before);
   });

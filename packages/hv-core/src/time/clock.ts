@@ -8,12 +8,40 @@ export interface Clock {
   now(): number;
 }
 
-/** Ticks follow the host's monotonic clock from the moment of construction. */
+/**
+ * Ticks follow the host's monotonic clock from `originMs`, by default the moment of construction.
+ *
+ * Clocks in different threads agree when they share an origin: `performance.now()` counts from a
+ * different point in each worker, so the origin is an absolute host time in milliseconds
+ * (`performance.timeOrigin + performance.now()`), which the main thread passes to its workers.
+ *
+ * @example
+ * const clock = new WallClock(); // main thread, at VM creation
+ * new Worker(url, { workerData: { originMs: clock.originMs } });
+ * // in the worker:
+ * const workerClock = new WallClock(10_000_000, workerData.originMs);
+ */
 export class WallClock implements Clock {
-  private readonly start = performance.now();
-  constructor(readonly frequencyHz = 10_000_000) {}
+  /** Absolute host time (ms since `performance.timeOrigin`'s epoch) at which ticks are 0. */
+  readonly originMs: number;
+  /** The origin in this thread's `performance.now()` terms. */
+  private readonly start: number;
+  constructor(
+    readonly frequencyHz = 10_000_000,
+    originMs?: number,
+  ) {
+    if (originMs === undefined) {
+      this.start = performance.now();
+      this.originMs = performance.timeOrigin + this.start;
+    } else {
+      this.originMs = originMs;
+      this.start = originMs - performance.timeOrigin;
+    }
+  }
   now(): number {
-    return Math.floor((performance.now() - this.start) * (this.frequencyHz / 1000));
+    // An origin passed in is rounded to the precision of an absolute time (well under a
+    // microsecond), so right after it the difference can dip below zero.
+    return Math.max(0, Math.floor((performance.now() - this.start) * (this.frequencyHz / 1000)));
   }
 }
 

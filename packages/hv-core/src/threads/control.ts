@@ -1,0 +1,191 @@
+/**
+ * The shared control block of a VM whose vCPUs run on worker threads: one Int32Array over a
+ * SharedArrayBuffer that every thread maps. The main thread and other vCPU threads post events to
+ * a hart here (interrupt levels, IPIs, fences, HSM start); the thread running the hart applies
+ * them between slices. A post bumps the owning worker's wake word, so a worker sleeping in `wfi`
+ * wakes at once (`Atomics.wait` / `Atomics.notify`).
+ */
+
+/** Int32 words per hart. */
+const HART_WORDS = 16;
+/** Int32 words per worker. */
+const WORKER_WORDS = 16;
+/** Int32 words before the worker blocks. */
+const GLOBAL_WORDS = 16;
+
+/** Global words. */
+export const G_STOP = 0;
+/** Bumped by every exit a worker posts; the main thread waits on it. */
+export const G_DOORBELL = 1;
+
+/** Worker words: the futex word a sleeping worker waits on. */
+export const W_WAKE = 0;
+
+/** Hart words. */
+export const H_IRQ = 0; // mip levels driven by the main thread's interrupt controllers
+export const H_SSIP = 1; // 1: an IPI is posted
+export const H_FLUSH = 2; // FLUSH_* bits posted by remote fences
+export const H_FLUSH_SEQ = 3; // fences posted so far
+export const H_FLUSH_DONE = 4; // fences applied so far
+export const H_START = 5; // 1: an HSM start is posted; the four words after it hold pc and a1
+export const H_START_PC_LO = 6;
+export const H_START_PC_HI = 7;
+export const H_START_A1_LO = 8;
+export const H_START_A1_HI = 9;
+export const H_IN_GUEST = 10; // 1 while the hart's thread runs its instructions
+export const H_OWNER = 11; // index of the worker that runs the hart
+export const H_INSTRET_LO = 12; // retired instructions, published at slice ends (statistics)
+export const H_INSTRET_HI = 13;
+
+/** `H_FLUSH` bits. */
+export const FLUSH_TLB = 1;
+export const FLUSH_DECODE = 2;
+
+/** Views and posting operations over a VM's control block. */
+export class VcpuControl {
+  readonly words: Int32Array;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly hartCount: number,
+    readonly workerCount: number,
+  ) {
+    if (buffer.byteLength !== VcpuControl.bytes(hartCount, workerCount)) {
+      throw new RangeError("the control block does not match the hart and worker counts");
+    }
+    this.words = new Int32Array(buffer);
+  }
+
+  static bytes(hartCount: number, workerCount: number): number {
+    return 4 * (GLOBAL_WORDS + WORKER_WORDS * workerCount + HART_WORDS * hartCount);
+  }
+
+  /** A zeroed control block with hart `i` owned by worker `owners[i]`. */
+  static create(owners: readonly number[], workerCount: number): VcpuControl {
+    const c = new VcpuControl(
+      new SharedArrayBuffer(VcpuControl.bytes(owners.length, workerCount)),
+      owners.length,
+      workerCount,
+    );
+    owners.forEach((w, i) => {
+      c.words[c.hartWord(i, H_OWNER)] = w;
+    });
+    return c;
+  }
+
+  /** Index of a hart word in {@link words}. */
+  hartWord(hartId: number, word: number): number {
+    return GLOBAL_WORDS + WORKER_WORDS * this.workerCount + HART_WORDS * hartId + word;
+  }
+
+  /** Index of a worker word in {@link words}. */
+  workerWord(worker: number, word: number): number {
+    return GLOBAL_WORDS + WORKER_WORDS * worker + word;
+  }
+
+  owner(hartId: number): number {
+    return this.words[this.hartWord(hartId, H_OWNER)];
+  }
+
+  /** Wakes the worker that runs `hartId` so it looks at its harts' words. */
+  kick(hartId: number): void {
+    this.kickWorker(this.owner(hartId));
+  }
+
+  kickWorker(worker: number): void {
+    const i = this.workerWord(worker, W_WAKE);
+    Atomics.add(this.words, i, 1);
+    Atomics.notify(this.words, i);
+  }
+
+  /** Drives one `mip` bit of a hart (an interrupt controller's output). */
+  setIrqLevel(hartId: number, mipBit: number, level: boolean): void {
+    const i = this.hartWord(hartId, H_IRQ);
+    const m = 1 << mipBit;
+    const old = level ? Atomics.or(this.words, i, m) : Atomics.and(this.words, i, ~m);
+    if (((old & m) !== 0) !== level) this.kick(hartId);
+  }
+
+  /** Posts an IPI: the hart's SSIP is set before it runs on. */
+  postIpi(hartId: number): void {
+    Atomics.store(this.words, this.hartWord(hartId, H_SSIP), 1);
+    this.kick(hartId);
+  }
+
+  /**
+   * Posts a fence and waits until the hart has applied it or is certainly outside guest code
+   * (it applies posted fences before it runs again). `whileWaiting` runs between checks: the
+   * caller applies fences posted to its own hart there, so two harts fencing each other at the
+   * same moment cannot wait forever.
+   */
+  postFence(hartId: number, bits: number, whileWaiting: () => void): void {
+    const w = this.words;
+    Atomics.or(w, this.hartWord(hartId, H_FLUSH), bits);
+    const seq = Atomics.add(w, this.hartWord(hartId, H_FLUSH_SEQ), 1) + 1;
+    this.kick(hartId);
+    const done = this.hartWord(hartId, H_FLUSH_DONE);
+    const inGuest = this.hartWord(hartId, H_IN_GUEST);
+    for (;;) {
+      const d = Atomics.load(w, done);
+      if (d - seq >= 0 || Atomics.load(w, inGuest) === 0) return;
+      whileWaiting();
+      Atomics.wait(w, done, d, 1);
+    }
+  }
+
+  /**
+   * Takes the fences posted to a hart (FLUSH_* bits, 0 if none) and returns them; call
+   * {@link fencesApplied} with the returned sequence once they are applied.
+   */
+  takeFences(hartId: number): number {
+    const w = this.words;
+    if (Atomics.load(w, this.hartWord(hartId, H_FLUSH)) === 0) return 0;
+    return Atomics.exchange(w, this.hartWord(hartId, H_FLUSH), 0);
+  }
+
+  /** Marks every fence posted to the hart up to now as applied and wakes posters waiting on it. */
+  fencesApplied(hartId: number): void {
+    const w = this.words;
+    const seq = Atomics.load(w, this.hartWord(hartId, H_FLUSH_SEQ));
+    const done = this.hartWord(hartId, H_FLUSH_DONE);
+    Atomics.store(w, done, seq);
+    Atomics.notify(w, done);
+  }
+
+  /** Marks whether the hart's thread is executing its instructions. */
+  setInGuest(hartId: number, inGuest: boolean): void {
+    const i = this.hartWord(hartId, H_IN_GUEST);
+    Atomics.store(this.words, i, inGuest ? 1 : 0);
+    if (!inGuest) Atomics.notify(this.words, this.hartWord(hartId, H_FLUSH_DONE));
+  }
+
+  /** Posts an accepted HSM start to the hart's thread. */
+  postStart(hartId: number, pcLo: number, pcHi: number, a1Lo: number, a1Hi: number): void {
+    const w = this.words;
+    w[this.hartWord(hartId, H_START_PC_LO)] = pcLo;
+    w[this.hartWord(hartId, H_START_PC_HI)] = pcHi;
+    w[this.hartWord(hartId, H_START_A1_LO)] = a1Lo;
+    w[this.hartWord(hartId, H_START_A1_HI)] = a1Hi;
+    Atomics.store(w, this.hartWord(hartId, H_START), 1);
+    this.kick(hartId);
+  }
+
+  /** Asks every worker to stop at its next slice boundary. */
+  requestStop(): void {
+    Atomics.store(this.words, G_STOP, 1);
+    for (let wk = 0; wk < this.workerCount; wk++) this.kickWorker(wk);
+  }
+
+  get stopRequested(): boolean {
+    return Atomics.load(this.words, G_STOP) !== 0;
+  }
+
+  /** Instructions the hart had retired at its last slice end. */
+  instret(hartId: number): number {
+    const w = this.words;
+    return (
+      (w[this.hartWord(hartId, H_INSTRET_HI)] >>> 0) * 4294967296 +
+      (w[this.hartWord(hartId, H_INSTRET_LO)] >>> 0)
+    );
+  }
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { CSR_MIE, CSR_MSTATUS, CSR_MTVEC } from "../hart/csr-numbers.js";
+import { Hart } from "../hart/hart.js";
+import {
+  add,
+  addi,
+  amoadd_d,
+  bne,
+  csrrs,
+  csrw,
+  jal,
+  li,
+  lw,
+  type Prog,
+  program,
+  RAM_BASE,
+  sw,
+  wfi,
+} from "../hart/test-asm.testing.js";
+import { MipBit } from "../irq/mip.js";
+import { MmioBus } from "../memory/bus.js";
+import { GuestMemory } from "../memory/guest-memory.js";
+import type { AccessSize, MmioDevice } from "../memory/mmio.js";
+import { WallClock } from "../time/clock.js";
+import { VcpuThreads } from "./vcpu-threads.js";
+
+const DEVICE = 0x1000_0000;
+const COUNTER = RAM_BASE + 0x1_0000;
+const HANDLER = RAM_BASE + 0x800;
+const ITERATIONS = 200_000;
+// Device registers: 0 hart id (posted), 4 reads 100, 8 id + 100, 12 loop done, 16 interrupt taken.
+const T0 = 5;
+const T1 = 6;
+const T2 = 7;
+const T3 = 28;
+const T4 = 29;
+const A0 = 10;
+
+/** Every hart: count to ITERATIONS with amoadd.d, talk to the device, then wait for an MSIP. */
+function guest(): { main: Prog; handler: Prog } {
+  const main: Prog = [
+    li(T0, DEVICE),
+    li(T1, COUNTER),
+    li(T2, ITERATIONS),
+    li(T3, 1),
+    // loop: 3 instructions
+    amoadd_d(0, T3, T1),
+    addi(T2, T2, -1),
+    bne(T2, 0, -8),
+    sw(A0, T0, 0),
+    lw(T4, T0, 4),
+    add(T4, T4, A0),
+    sw(T4, T0, 8),
+    li(T3, HANDLER),
+    csrw(CSR_MTVEC, T3),
+    li(T3, 1 << MipBit.MSIP),
+    csrrs(0, CSR_MIE, T3),
+    li(T3, 8), // mstatus.MIE
+    csrrs(0, CSR_MSTATUS, T3),
+    sw(A0, T0, 12),
+    wfi(),
+    jal(0, -4),
+  ];
+  const handler: Prog = [sw(A0, T0, 16), wfi(), jal(0, -4)];
+  return { main, handler };
+}
+
+class RecordingDevice implements MmioDevice {
+  readonly name = "recorder";
+  readonly writes: [number, number][] = [];
+  onWrite: (offset: number, value: number) => void = () => {};
+  read(offset: number, _size: AccessSize): number {
+    return offset === 4 ? 100 : 0;
+  }
+  write(offset: number, _size: AccessSize, value: number): void {
+    this.writes.push([offset, value]);
+    this.onWrite(offset, value);
+  }
+}
+
+describe("VcpuThreads", () => {
+  it("runs harts on worker threads: atomics, exits in order, interrupts that wake wfi", async () => {
+    const hartCount = 2;
+    const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
+    const { main, handler } = guest();
+    memory.writeBytes(RAM_BASE, program(main));
+    memory.writeBytes(HANDLER, program(handler));
+    const clock = new WallClock(10_000_000);
+    const bus = new MmioBus();
+    const harts = Array.from({ length: hartCount }, (_, id) => {
+      const h = new Hart({ memory, bus, clock, hartId: id });
+      h.reset(RAM_BASE);
+      h.setX(A0, id);
+      return h;
+    });
+    const control = VcpuThreads.createControl(hartCount, 2);
+    const targets = VcpuThreads.targets(control);
+    const device = new RecordingDevice();
+    const taken = new Set<number>();
+    const threads = new VcpuThreads({
+      memory,
+      harts,
+      control,
+      regions: [{ base: DEVICE, size: 0x1000, device }],
+      clock,
+      mTrapsFatal: false,
+      consoleWrite: () => {},
+      consoleRead: () => 0,
+      onSystemReset: () => {},
+      onCrash: (message) => {
+        throw new Error(message);
+      },
+    });
+    device.onWrite = (offset, value) => {
+      // A hart waits in wfi now: its machine software interrupt must wake it on its thread.
+      if (offset === 12) targets[value].setPending(MipBit.MSIP, true);
+      if (offset === 16) {
+        taken.add(value);
+        if (taken.size === hartCount) threads.stop();
+      }
+    };
+    const timer = setTimeout(() => threads.stop(), 20_000);
+    await threads.run();
+    clearTimeout(timer);
+
+    expect([...taken].sort()).toEqual([0, 1]);
+    // Without atomic AMOs across threads, increments are lost.
+    const counter = memory.i32[(memory.hostOffset(COUNTER, 8) >>> 2) + 0];
+    expect(counter).toBe(hartCount * ITERATIONS);
+    for (let id = 0; id < hartCount; id++) {
+      const mine = device.writes.filter(([o, v]) => (o === 0 && v === id) || (o === 8 && v === 100 + id));
+      // The posted write, then the value read back in between, in program order.
+      expect(mine).toEqual([
+        [0, id],
+        [8, 100 + id],
+      ]);
+      // The final states came back: past the loop, in the handler's wfi loop.
+      expect(harts[id].instret).toBeGreaterThan(3 * ITERATIONS);
+      expect(harts[id].pc).toBeGreaterThanOrEqual(HANDLER);
+    }
+  }, 30_000);
+});
