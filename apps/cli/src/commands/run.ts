@@ -26,7 +26,7 @@ import {
 } from "./snapshot.js";
 
 export const RUN_USAGE = `usage: hv run --kernel <Image|elf> [--initrd <file>] [--append "<cmdline>"]
-              [--mem 256M] [--cpus N] [--bios <firmware>|none]
+              [--mem 256M] [--cpus N] [--threads N] [--bios <firmware>|none]
               [--disk <file>[,format=raw|qcow2|auto][,readonly][,serial=S]]... [--rng] [--balloon]
               [--net dgram,local=HOST:PORT,remote=HOST:PORT[,mac=M][,link=on|off]]...
               [--share <hostdir>=<tag>[,readonly]]...
@@ -43,6 +43,9 @@ Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal a
   --append <text>    kernel command line (default "${VIRT_DEFAULT_CMDLINE}")
   --mem <size>       RAM size, e.g. 256M, 1G (default 256M; a bare number means MiB)
   --cpus <n>         harts, 1..${VIRT_MAX_HARTS} (default 1); --smp is an alias
+  --threads <n>      run the harts on n host threads (hart i on thread i mod n, at most one
+                     thread per hart; devices stay on the main thread); 0 (the default) runs
+                     every hart on the main thread. Not with --deterministic, tracing or 'hv top'
   --bios <fw|none>   M-mode firmware at 0x80000000 (OpenSBI fw_jump.bin / fw_dynamic.bin),
                      or none
   --disk <spec>      a virtio-blk disk (repeatable; the first is /dev/vda, the next vdb, ...):
@@ -127,6 +130,7 @@ export const RUN_OPTIONS = {
   mem: { type: "string", short: "m", default: "256M" },
   cpus: { type: "string" },
   smp: { type: "string" },
+  threads: { type: "string" },
   bios: { type: "string" },
   disk: { type: "string", multiple: true },
   rng: { type: "boolean", default: false },
@@ -146,6 +150,7 @@ export interface RunValues {
   mem?: string;
   cpus?: string;
   smp?: string;
+  threads?: string;
   bios?: string;
   disk?: string[];
   rng?: boolean;
@@ -191,6 +196,11 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
   if (hartCount > VIRT_MAX_HARTS)
     throw new UsageError(`--cpus: ${hartCount} is above the maximum of ${VIRT_MAX_HARTS}`);
 
+  const threads = values.threads === undefined ? 0 : parseThreads(values.threads);
+  if (threads > 0 && values.deterministic === true) {
+    throw new UsageError("--threads: deterministic mode runs every hart on one thread; drop one of them");
+  }
+
   const kernel = values.kernel === undefined ? undefined : readImage(values.kernel, "kernel");
   const initrd = values.initrd === undefined ? undefined : readImage(values.initrd, "initrd");
   const bios =
@@ -214,7 +224,17 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
     bios,
     devices,
     ...(deterministic ? { deterministic, epoch } : {}),
+    ...(threads > 0 ? { threads: Math.min(threads, hartCount) } : {}),
   };
+}
+
+/** `--threads`: 0 (the main thread) up to one thread per possible hart. */
+function parseThreads(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n > VIRT_MAX_HARTS) {
+    throw new UsageError(`--threads: '${text}' is not a thread count (0..${VIRT_MAX_HARTS})`);
+  }
+  return n;
 }
 
 /** `--epoch`: an ISO 8601 date (`2024-01-01`, `2024-01-01T12:00:00Z`) or Unix seconds. */

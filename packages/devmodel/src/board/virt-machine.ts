@@ -2,8 +2,9 @@ import {
   Aclint,
   AclintSswi,
   type Clock,
-  csr,
+  createSbiSharedState,
   enterSupervisor,
+  fatalTrapMessage,
   GuestMemory,
   Hart,
   InstructionClock,
@@ -11,8 +12,10 @@ import {
   MmioBus,
   PLIC_VIRT_SOURCE_COUNT,
   Plic,
-  riscv,
   SbiServer,
+  type ThreadedMmioRegion,
+  type VcpuControl,
+  VcpuThreads,
   WallClock,
 } from "@monovisor/hv-core";
 import type { Tracer } from "@monovisor/perf";
@@ -29,6 +32,7 @@ import {
 } from "../snapshot/virt-snapshot.js";
 import { SifiveTest } from "../syscon/sifive-test.js";
 import { Ns16550a } from "../uart/ns16550a.js";
+import { UART_LSR } from "../uart/registers.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { VirtioMmioTransport } from "../virtio/mmio-transport.js";
 import { encodeFwDynamicInfo, FW_DYNAMIC_NEXT_MODE_S, planFirmwareBoot } from "./boot-layout.js";
@@ -46,10 +50,8 @@ export const VIRT_DEFAULT_CMDLINE = "console=ttyS0 earlycon=sbi";
 /** Room left at the end of the DTB for firmware that edits it in place (OpenSBI, U-Boot). */
 const DTB_PADDING = 16 * 1024;
 
-const { CSR_STVEC, CSR_MTVEC, CSR_SATP } = csr;
 /** SRST `reset_type` for shutdown; the reboot types both end the run as a reset request. */
 const SRST_SHUTDOWN = 0;
-const TWO32 = 4294967296;
 /** Deterministic mode: retired instructions (all harts together) per 10 MHz clock tick. */
 export const VIRT_INSTRUCTIONS_PER_TICK = 10;
 /** Deterministic mode: what the RTC reads at virtual time zero unless `epoch` says otherwise. */
@@ -120,6 +122,13 @@ export interface VirtMachineConfig {
   readonly virtio?: readonly VirtVirtioSlot[];
   /** One-line warnings while the guest runs (a virtio device stopped itself); default: dropped. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Runs the harts on this many `worker_threads` (hart i on thread i % threads, at most one
+   * thread per hart) over shared memory; the devices stay on the calling thread. Default 0: all
+   * harts take turns on the calling thread. Not combinable with `deterministic`, `tracer`,
+   * `sampler` or `clock`, and a threaded machine cannot {@link VirtMachine.pause}.
+   */
+  readonly threads?: number;
 }
 
 /** Why {@link VirtMachine.run} returned. */
@@ -209,6 +218,14 @@ export class VirtMachine {
   private parked = false;
   private pauseWaiters: (() => void)[] = [];
   private resumeParked: (() => void) | undefined;
+  /** With `threads`: the shared control block, and the workers while {@link run} runs. */
+  private readonly control: VcpuControl | undefined;
+  private threads: VcpuThreads | undefined;
+  /** `sliceInstructions` as given (threads have their own default). */
+  private readonly threadSlice: number | undefined;
+  private sbiShared: SharedArrayBuffer | undefined;
+  private deviceTimer: ReturnType<typeof setTimeout> | undefined;
+  private deviceTasksQueued = false;
   /** Virtio device work posted by doorbells, run between bursts. */
   private deviceTasks: (() => void)[] = [];
   /** End the burst after the current slice (device work is waiting). */
@@ -248,12 +265,32 @@ export class VirtMachine {
     this.hartCount = hartCount;
     this.console = config.console ?? new NullCharBackend();
     this.slice = config.sliceInstructions ?? 50_000;
+    this.threadSlice = config.sliceInstructions;
     this.sampler = config.sampler;
     if (this.sampler !== undefined) {
       // Short slices spread the samples: one per slice, at the pc where it ended.
       this.slice = Math.min(this.slice, Math.max(1, config.sampleEveryInstructions ?? 10_000));
     }
     this.deterministic = config.deterministic === true;
+    const threads = config.threads ?? 0;
+    if (!Number.isInteger(threads) || threads < 0 || threads > VIRT_MAX_HARTS) {
+      throw new VirtConfigError(`threads must be 0..${VIRT_MAX_HARTS}, not ${threads}`);
+    }
+    if (threads > 0) {
+      const clash = this.deterministic
+        ? "deterministic mode runs every hart on one thread"
+        : config.tracer !== undefined
+          ? "tracing"
+          : config.sampler !== undefined
+            ? "profiling"
+            : config.clock !== undefined
+              ? "a custom clock"
+              : undefined;
+      if (clash !== undefined) {
+        throw new VirtConfigError(`vCPU threads cannot be combined with ${clash} yet`);
+      }
+      this.control = VcpuThreads.createControl(hartCount, threads);
+    }
     const harts: Hart[] = [];
     if (this.deterministic) {
       if (config.clock !== undefined) {
@@ -265,7 +302,13 @@ export class VirtMachine {
         VIRT_INSTRUCTIONS_PER_TICK,
       );
     }
-    this.clock = this.instructionClock ?? config.clock ?? new WallClock();
+    // Threads share one time origin: each thread's performance.now() starts elsewhere.
+    this.clock =
+      this.instructionClock ??
+      config.clock ??
+      (this.control !== undefined
+        ? new WallClock(10_000_000, performance.timeOrigin + performance.now())
+        : new WallClock());
     if (restore !== undefined) {
       if (this.clock.frequencyHz !== restore.state.frequencyHz) {
         throw new VirtConfigError(
@@ -275,15 +318,22 @@ export class VirtMachine {
       this.clock = new SnapshotClock(this.clock, restore.state.time);
     }
     this.map = virtMemoryMap(hartCount, memoryBytes);
-    this.memory = new GuestMemory({ ramBase: VIRT_DRAM_BASE, ramSize: memoryBytes, hartCount });
+    this.memory = new GuestMemory({
+      ramBase: VIRT_DRAM_BASE,
+      ramSize: memoryBytes,
+      hartCount,
+      shared: this.control !== undefined,
+    });
 
     for (let id = 0; id < hartCount; id++) {
       harts.push(new Hart({ memory: this.memory, bus: this.bus, clock: this.clock, hartId: id }));
     }
     this.harts = harts;
-    this.plic = new Plic({ hartCount, sourceCount: PLIC_VIRT_SOURCE_COUNT }, harts);
-    this.aclint = new Aclint({ hartCount }, this.clock, harts);
-    this.sswi = new AclintSswi({ hartCount }, harts);
+    // Threaded, the controllers drive the harts through the control block.
+    const targets = this.control !== undefined ? VcpuThreads.targets(this.control) : harts;
+    this.plic = new Plic({ hartCount, sourceCount: PLIC_VIRT_SOURCE_COUNT }, targets);
+    this.aclint = new Aclint({ hartCount }, this.clock, targets);
+    this.sswi = new AclintSswi({ hartCount }, targets);
     this.uart = new Ns16550a({
       name: "uart0",
       backend: this.console,
@@ -350,6 +400,7 @@ export class VirtMachine {
       }
     }
 
+    this.sbiShared = this.control !== undefined ? createSbiSharedState(hartCount) : undefined;
     this.sbi =
       this.flow === "hypervisor"
         ? new SbiServer(
@@ -360,7 +411,7 @@ export class VirtMachine {
               systemReset: (type) =>
                 this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
             },
-            { sstc: true },
+            { sstc: true, sharedState: this.sbiShared },
           )
         : undefined;
 
@@ -425,6 +476,14 @@ export class VirtMachine {
    */
   private scheduleDeviceWork(task: () => void): void {
     this.deviceTasks.push(task);
+    if (this.threads !== undefined && !this.deviceTasksQueued) {
+      // Threaded, this thread only serves devices: run the work as soon as the loop is free.
+      this.deviceTasksQueued = true;
+      setImmediate(() => {
+        this.deviceTasksQueued = false;
+        this.runDeviceTasks();
+      });
+    }
     this.endBurst = true;
     this.wake?.();
     this.taskPosted?.();
@@ -587,6 +646,7 @@ export class VirtMachine {
     }
     this.pendingInput.push(bytes.slice());
     this.feedUart();
+    this.threads?.publish();
     this.wake?.();
   }
 
@@ -598,6 +658,7 @@ export class VirtMachine {
   private finish(exit: VirtMachineExit): void {
     if (this.exitReason !== undefined) return;
     this.exitReason = exit;
+    this.threads?.stop();
     for (const hart of this.harts) hart.stopRequested = true;
     this.wake?.();
     this.resumeParked?.();
@@ -641,33 +702,8 @@ export class VirtMachine {
    * while addresses are physical, or a vector that itself cannot be fetched.
    */
   private watchTrap(hart: Hart, cause: number, interrupt: boolean): void {
-    if (interrupt) return;
-    const lo = hart.csrLoArr;
-    const hi = hart.csrHiArr;
-    const toS = hart.priv !== riscv.PRIV_M && ((hart.medeleg >>> cause) & 1) === 1;
-    const tvec = toS ? lo[CSR_STVEC] : lo[CSR_MTVEC];
-    const tvecHi = toS ? hi[CSR_STVEC] : hi[CSR_MTVEC];
-    const base = (tvecHi >>> 0) * TWO32 + ((tvec & -4) >>> 0);
-    // S-mode vectors are virtual once paging is on (Linux even relies on a first fault there).
-    const physical = !toS || hi[CSR_SATP] >>> 28 === 0;
-    const pc = hart.pc;
-    const fetchFault =
-      cause === riscv.CAUSE_FETCH_ACCESS ||
-      cause === riscv.CAUSE_FETCH_PAGE_FAULT ||
-      cause === riscv.CAUSE_MISALIGNED_FETCH;
-    const why =
-      !toS && this.flow === "hypervisor"
-        ? "trap to M-mode, which no firmware handles in the hypervisor flow"
-        : physical && !this.memory.containsRam(base, 4)
-          ? `no trap handler (${toS ? "stvec" : "mtvec"} = ${hex(base)})`
-          : fetchFault && pc === base
-            ? "the trap vector itself cannot be fetched"
-            : undefined;
-    if (why === undefined) return;
-    this.finish({
-      kind: "crash",
-      message: `hart ${hart.hartId}: ${riscv.causeName(cause)} at pc ${hex(pc)} (${modeName(hart.priv)}-mode): ${why}`,
-    });
+    const message = fatalTrapMessage(hart, cause, interrupt, this.flow === "hypervisor");
+    if (message !== undefined) this.finish({ kind: "crash", message });
   }
 
   private tick(): void {
@@ -710,6 +746,7 @@ export class VirtMachine {
     if (this.running) throw new Error("the machine is already running");
     this.running = true;
     try {
+      if (this.control !== undefined) await this.runThreaded(this.control);
       if (this.deterministic) await this.runDeterministic();
       while (this.exitReason === undefined) {
         const burstStart = performance.now();
@@ -748,6 +785,69 @@ export class VirtMachine {
       this.releasePauseWaiters();
     }
     return this.exitReason as VirtMachineExit;
+  }
+
+  /**
+   * Runs the harts on worker threads (see {@link VcpuThreads}) until the guest ends the run or
+   * {@link stop}; this thread serves the devices, their timers and host input meanwhile.
+   */
+  private async runThreaded(control: VcpuControl): Promise<void> {
+    const regions: ThreadedMmioRegion[] = [];
+    for (const region of this.map) {
+      if (region.kind === "dram") continue;
+      const mapped = this.bus.find(region.base);
+      if (mapped === undefined) continue;
+      regions.push({
+        base: mapped.base,
+        size: mapped.size,
+        device: mapped.device,
+        fastRead:
+          region.kind === "uart" ? { offset: UART_LSR, value: () => this.uart.peekLineStatus() } : undefined,
+      });
+    }
+    const clock = this.clock as WallClock;
+    const threads = new VcpuThreads({
+      memory: this.memory,
+      harts: this.harts,
+      control,
+      regions,
+      clock: { frequencyHz: clock.frequencyHz, originMs: clock.originMs },
+      sliceInstructions: this.threadSlice,
+      mTrapsFatal: this.flow === "hypervisor",
+      sbi:
+        this.sbi !== undefined ? { sstc: true, sharedState: this.sbiShared as SharedArrayBuffer } : undefined,
+      consoleWrite: (bytes) => this.console.write(bytes),
+      consoleRead: (into) => this.readSbiInput(into),
+      onSystemReset: (type) => this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
+      onCrash: (message) => this.finish({ kind: "crash", message }),
+      onExits: () => this.armDeviceTimer(),
+    });
+    this.threads = threads;
+    this.armDeviceTimer();
+    try {
+      if (this.exitReason === undefined) await threads.run();
+    } finally {
+      this.threads = undefined;
+      clearTimeout(this.deviceTimer);
+      this.deviceTimer = undefined;
+      this.runDeviceTasks();
+    }
+  }
+
+  /** Threaded: wakes this thread for the next ACLINT or RTC deadline (the harts keep their own). */
+  private armDeviceTimer(): void {
+    clearTimeout(this.deviceTimer);
+    this.deviceTimer = undefined;
+    if (this.exitReason !== undefined) return;
+    this.aclint.update();
+    if (this.rtc.nanosUntilAlarm() === 0n) this.rtc.poll();
+    let ticks = this.aclint.nextDeadline() - this.clock.now();
+    const alarm = this.rtc.nanosUntilAlarm();
+    if (alarm !== undefined)
+      ticks = Math.min(ticks, Math.ceil((Number(alarm) * this.clock.frequencyHz) / 1e9));
+    if (!Number.isFinite(ticks)) return;
+    const ms = Math.max(0, Math.min(1000, (ticks * 1000) / this.clock.frequencyHz));
+    this.deviceTimer = setTimeout(() => this.armDeviceTimer(), ms);
   }
 
   /**
@@ -813,6 +913,9 @@ export class VirtMachine {
    * The machine is then stable for {@link saveSnapshot}.
    */
   async pause(): Promise<void> {
+    if (this.control !== undefined && this.running) {
+      throw new Error("a machine running vCPU threads cannot pause yet");
+    }
     if (!this.running) {
       await this.settleDevices();
       return;
@@ -1050,8 +1153,4 @@ function hasLinuxMagic(bytes: Uint8Array): boolean {
     bytes[0x3a] === 0x43 &&
     bytes[0x3b] === 0x05
   );
-}
-
-function modeName(priv: number): string {
-  return priv === riscv.PRIV_M ? "M" : priv === riscv.PRIV_S ? "S" : "U";
 }

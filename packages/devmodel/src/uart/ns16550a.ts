@@ -322,6 +322,14 @@ export class Ns16550a implements MmioDevice {
     return lsr;
   }
 
+  /**
+   * What a read of LSR would return, or -1 when that read would have side effects (it clears
+   * pending error bits). Lets vCPU threads poll LSR without a round trip to the device's thread.
+   */
+  peekLineStatus(): number {
+    return this.lsrErrors !== 0 ? -1 : this.lsr();
+  }
+
   private lsr(): number {
     return (this.rxFifo.length > 0 ? LSR_DR : 0) | this.lsrErrors | LSR_THRE | LSR_TEMT;
   }
