@@ -1,4 +1,5 @@
 import type { HartState } from "../hart/hart-state.js";
+import type { SchedStats } from "../sched/types.js";
 
 /** A device window of the VM as a worker maps it (index = position in the list). */
 export interface VcpuWorkerRegion {
@@ -28,7 +29,10 @@ export interface VcpuWorkerInit {
   readonly regions: readonly VcpuWorkerRegion[];
   readonly frequencyHz: number;
   readonly clockOriginMs: number;
+  /** Instructions between looks at posted events. */
   readonly sliceInstructions: number;
+  /** The scheduler's time slice for harts sharing this worker, in ns. */
+  readonly timesliceNs: number;
   /** No M-mode firmware: an exception reaching M-mode ends the run as a crash. */
   readonly mTrapsFatal: boolean;
   /** The hypervisor serves SBI (undefined: firmware in the guest does). */
@@ -39,4 +43,4 @@ export interface VcpuWorkerInit {
 export type VcpuWorkerMessage =
   | { readonly type: "crash"; readonly message: string }
   | { readonly type: "error"; readonly message: string }
-  | { readonly type: "done"; readonly states: readonly HartState[] };
+  | { readonly type: "done"; readonly states: readonly HartState[]; readonly sched: SchedStats };

@@ -8,12 +8,14 @@ import {
   bne,
   csrrs,
   csrw,
+  ecall,
   jal,
   li,
   lw,
   type Prog,
   program,
   RAM_BASE,
+  slli,
   sw,
   wfi,
 } from "../hart/test-asm.testing.js";
@@ -21,12 +23,15 @@ import { MipBit } from "../irq/mip.js";
 import { MmioBus } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
+import { createSbiSharedState, SbiServer } from "../sbi/sbi-server.js";
+import { enterSupervisor } from "../sbi/supervisor-entry.js";
 import { WallClock } from "../time/clock.js";
 import { VcpuThreads } from "./vcpu-threads.js";
 
 const DEVICE = 0x1000_0000;
 const COUNTER = RAM_BASE + 0x1_0000;
 const HANDLER = RAM_BASE + 0x800;
+const STA_BASE = RAM_BASE + 0x2_0000;
 const ITERATIONS = 200_000;
 // Device registers: 0 hart id (posted), 4 reads 100, 8 id + 100, 12 loop done, 16 interrupt taken.
 const T0 = 5;
@@ -76,6 +81,35 @@ class RecordingDevice implements MmioDevice {
     this.writes.push([offset, value]);
     this.onWrite(offset, value);
   }
+}
+
+/** Two S-mode harts sharing one worker: each registers an STA record, then counts down. */
+function stealGuest(): Prog {
+  const A1 = 11;
+  const A2 = 12;
+  const A6 = 16;
+  const A7 = 17;
+  return [
+    // a0 = hart id on entry; record at STA_BASE + 64 * id
+    li(T0, STA_BASE),
+    slli(T1, A0, 6),
+    add(T0, T0, T1),
+    addi(T3, A0, 0), // keep the hart id
+    addi(A0, T0, 0),
+    li(A1, 0),
+    li(A2, 0),
+    li(A6, 0),
+    li(A7, 0x535441),
+    ecall(),
+    sw(A0, T0, 32), // the call's error code, next to the record
+    li(T2, 3_000_000),
+    addi(T2, T2, -1),
+    bne(T2, 0, -4),
+    li(T0, DEVICE),
+    sw(T3, T0, 12),
+    wfi(),
+    jal(0, -4),
+  ];
 }
 
 describe("VcpuThreads", () => {
@@ -138,5 +172,64 @@ describe("VcpuThreads", () => {
       expect(harts[id].instret).toBeGreaterThan(3 * ITERATIONS);
       expect(harts[id].pc).toBeGreaterThanOrEqual(HANDLER);
     }
+  }, 30_000);
+
+  it("shares a worker between harts with the scheduler and shows the wait to the guest as steal time", async () => {
+    const hartCount = 2;
+    const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
+    memory.writeBytes(RAM_BASE, program(stealGuest()));
+    const clock = new WallClock(10_000_000);
+    const bus = new MmioBus();
+    const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
+    const sharedState = createSbiSharedState(hartCount);
+    // Power-on HSM state (hart 0 started) lands in the shared buffer; both harts start anyway.
+    new SbiServer(
+      { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
+      { sstc: true, sharedState },
+    );
+    const hsm = new Uint8Array(sharedState, 24 * hartCount, hartCount);
+    hsm[1] = 0; // STARTED
+    for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+    const control = VcpuThreads.createControl(hartCount, 1);
+    const device = new RecordingDevice();
+    const threads = new VcpuThreads({
+      memory,
+      harts,
+      control,
+      regions: [{ base: DEVICE, size: 0x1000, device }],
+      clock,
+      mTrapsFatal: true,
+      sbi: { sstc: true, sharedState },
+      timesliceNs: 200_000,
+      consoleWrite: () => {},
+      consoleRead: () => 0,
+      onSystemReset: () => {},
+      onCrash: (message) => {
+        throw new Error(message);
+      },
+    });
+    let done = 0;
+    device.onWrite = (offset) => {
+      if (offset === 12 && ++done === hartCount) threads.stop();
+    };
+    const timer = setTimeout(() => threads.stop(), 20_000);
+    await threads.run();
+    clearTimeout(timer);
+    expect(done).toBe(hartCount);
+    const stats = threads.schedStats[0].vms[0];
+    for (let id = 0; id < hartCount; id++) {
+      const record = memory.hostOffset(STA_BASE + 64 * id, 64);
+      const view = new DataView(memory.buffer as SharedArrayBuffer, record, 64);
+      expect(view.getInt32(32, true), "set_shmem error").toBe(0);
+      const sequence = view.getUint32(0, true);
+      const steal = Number(view.getBigUint64(8, true));
+      // Both counted down on one thread, so each waited while the other ran.
+      expect(sequence % 2).toBe(0);
+      expect(sequence).toBeGreaterThanOrEqual(4);
+      expect(steal).toBeGreaterThan(0);
+      expect(steal).toBeLessThanOrEqual(stats.vcpus[id].stealNs + 1);
+      expect(stats.vcpus[id].cpuNs).toBeGreaterThan(0);
+    }
+    expect(stats.vcpus[0].switches + stats.vcpus[1].switches).toBeGreaterThan(2);
   }, 30_000);
 });

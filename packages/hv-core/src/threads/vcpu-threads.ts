@@ -9,6 +9,7 @@ import type { InterruptTarget } from "../irq/irq-line.js";
 import { MipBit } from "../irq/mip.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
+import type { SchedStats } from "../sched/types.js";
 import { G_DOORBELL, VcpuControl } from "./control.js";
 import {
   EXIT_CONSOLE_READ,
@@ -47,6 +48,11 @@ export interface VcpuThreadsOptions {
   readonly clock: { readonly frequencyHz: number; readonly originMs: number };
   /** Instructions a hart runs between looks at posted events (default 20 000). */
   readonly sliceInstructions?: number;
+  /**
+   * Time slice of the scheduler that shares a worker between its harts (credit policy, see
+   * `Scheduler`), in ns (default 1 ms; a quarter of it is the rate limit).
+   */
+  readonly timesliceNs?: number;
   /** No M-mode firmware: an exception reaching M-mode ends the run as a crash. */
   readonly mTrapsFatal: boolean;
   /** The hypervisor serves SBI with this shared state (from `createSbiSharedState`). */
@@ -134,6 +140,11 @@ export class VcpuThreads {
   private readonly workers: Worker[] = [];
   private readonly pendingOutput: number[] = [];
   private running = false;
+  /**
+   * Per worker, after {@link run}: its scheduler's accounting (VM 0 = the harts it ran, in
+   * hart order): CPU time, steal time (runnable while another hart had the thread), switches.
+   */
+  readonly schedStats: SchedStats[] = [];
 
   constructor(options: VcpuThreadsOptions) {
     if (!(options.memory.buffer instanceof SharedArrayBuffer)) {
@@ -230,6 +241,7 @@ export class VcpuThreads {
         frequencyHz: o.clock.frequencyHz,
         clockOriginMs: o.clock.originMs,
         sliceInstructions: o.sliceInstructions ?? 20_000,
+        timesliceNs: o.timesliceNs ?? 1_000_000,
         mTrapsFatal: o.mTrapsFatal,
         sbi: o.sbi,
       };
@@ -246,6 +258,7 @@ export class VcpuThreads {
           m.states.forEach((s, i) => {
             o.harts[localHarts[i]].restoreState(s);
           });
+          this.schedStats[w] = m.sched;
           finish();
         } else if (m.type === "crash") o.onCrash(m.message);
         else {

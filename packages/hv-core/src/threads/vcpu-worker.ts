@@ -13,6 +13,7 @@ import { MmioBus } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import { SbiServer } from "../sbi/sbi-server.js";
+import { Scheduler } from "../sched/scheduler.js";
 import { WallClock } from "../time/clock.js";
 import {
   FLUSH_DECODE,
@@ -234,46 +235,89 @@ function main(init: VcpuWorkerInit): void {
 
   const wake = control.workerWord(init.workerIndex, W_WAKE);
   const slice = init.sliceInstructions;
+  const nowNs = () => performance.now() * 1e6;
+  // This worker's share of the hypervisor scheduler: its harts as one VM's vCPUs, in `local` order.
+  const runnable = (h: Hart) =>
+    !exiting && !h.waiting && !h.stopRequested && (sbi === undefined || sbi.isRunnable(h.hartId));
+  const sched = new Scheduler({ workers: 1, sliceNs: init.timesliceNs, rateLimitNs: init.timesliceNs / 4 });
+  sched.addVm(
+    {
+      id: 0,
+      vcpus: harts.length,
+      blocked: harts.flatMap((h, i) => (runnable(h) ? [] : [i])),
+    },
+    nowNs(),
+  );
+  const known = harts.map(runnable);
+  const published = new Float64Array(harts.length);
+  /** Tells the scheduler which harts became runnable or stopped being so. */
+  const sync = (now: number) => {
+    for (let i = 0; i < harts.length; i++) {
+      const h = harts[i];
+      applyEvents(h.hartId);
+      if (h.waiting) h.updateSstc();
+      const r = runnable(h);
+      if (r === known[i]) continue;
+      known[i] = r;
+      if (r) sched.wake(0, i, now, "irq");
+      else sched.block(0, i, now, h.waiting ? "wfi" : "hsm-stop");
+    }
+  };
+
   while (!control.stopRequested) {
     const seen = Atomics.load(cw, wake);
-    let ran = false;
-    if (!exiting) {
-      for (const h of harts) {
-        const id = h.hartId;
-        control.setInGuest(id, true);
-        // After marking the hart in guest: a fence posted from here on waits for this pass.
-        applyEvents(id);
-        if (h.waiting) h.updateSstc();
-        if ((sbi === undefined || sbi.isRunnable(id)) && !h.waiting && !h.stopRequested) {
-          current = id;
-          h.run(slice);
-          current = -1;
-          ran = true;
-          const n = h.instret;
-          cw[control.hartWord(id, H_INSTRET_LO)] = n | 0;
-          cw[control.hartWord(id, H_INSTRET_HI)] = Math.floor(n / TWO32) | 0;
-        }
-        control.setInGuest(id, false);
+    let now = nowNs();
+    sbi?.updateTimers(clock.now());
+    sync(now);
+    const pick = sched.pick(0, now);
+    if (pick.vcpu >= 0) {
+      const i = pick.vcpu;
+      const h = harts[i];
+      const id = h.hartId;
+      // Time it waited runnable while other harts had this thread: the guest sees it as steal.
+      const steal = sched.vcpu(0, i).stealNs;
+      if (sbi !== undefined && steal > published[i]) {
+        sbi.addSteal(id, steal - published[i]);
+        published[i] = steal;
+        sbi.publishSteal(id);
       }
-      sbi?.updateTimers(clock.now());
+      control.setInGuest(id, true);
+      // After marking the hart in guest: a fence posted from here on waits for this pass.
+      applyEvents(id);
+      const until = now + pick.runNs;
+      current = id;
+      // Slices until the scheduler's time is up, the hart stops being runnable, or something is
+      // posted to this worker (a hart here may have woken and deserve the thread).
+      while (runnable(h)) {
+        h.run(slice);
+        now = nowNs();
+        if (now >= until || Atomics.load(cw, wake) !== seen) break;
+        applyEvents(id);
+      }
+      current = -1;
+      control.setInGuest(id, false);
+      const n = h.instret;
+      cw[control.hartWord(id, H_INSTRET_LO)] = n | 0;
+      cw[control.hartWord(id, H_INSTRET_HI)] = Math.floor(n / TWO32) | 0;
+      continue;
     }
-    if (ran) continue;
-    // Every hart here waits: sleep until a deadline or until something is posted to us.
+    // Nothing here can run: sleep until a deadline or until something is posted to us.
     let timeout = MAX_SLEEP_MS;
     if (!exiting) {
-      const now = clock.now();
+      const ticks = clock.now();
       for (const h of harts) {
         let d = h.sstcDeadline();
         if (sbi !== undefined) d = Math.min(d, sbi.timerDeadline(h.hartId));
         // A deadline already passed has raised its interrupt; if that did not wake the hart, it never will.
-        if (d > now && d < Number.MAX_SAFE_INTEGER) {
-          timeout = Math.min(timeout, ((d - now) * 1000) / clock.frequencyHz);
+        if (d > ticks && d < Number.MAX_SAFE_INTEGER) {
+          timeout = Math.min(timeout, ((d - ticks) * 1000) / clock.frequencyHz);
         }
       }
+      if (Number.isFinite(pick.runNs)) timeout = Math.min(timeout, pick.runNs / 1e6);
     }
     if (timeout > 0) Atomics.wait(cw, wake, seen, timeout);
   }
-  send({ type: "done", states: harts.map((h) => h.saveState()) });
+  send({ type: "done", states: harts.map((h) => h.saveState()), sched: sched.stats() });
 }
 
 try {
