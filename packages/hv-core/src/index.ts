@@ -84,6 +84,8 @@ export type {
 } from "./sched/index.js";
 export { CreditPolicy, GangPolicy, Scheduler, simulate } from "./sched/index.js";
 export { VcpuControl } from "./threads/control.js";
+export type { VcpuPoolOptions } from "./threads/vcpu-pool.js";
+export { VcpuPool } from "./threads/vcpu-pool.js";
 export type { ThreadedMmioRegion, VcpuThreadsOptions } from "./threads/vcpu-threads.js";
 export { VcpuThreads } from "./threads/vcpu-threads.js";
 export type { Clock } from "./time/clock.js";

@@ -15,6 +15,7 @@ import {
   SbiServer,
   type ThreadedMmioRegion,
   type VcpuControl,
+  VcpuPool,
   VcpuThreads,
   WallClock,
 } from "@monovisor/hv-core";
@@ -123,12 +124,21 @@ export interface VirtMachineConfig {
   /** One-line warnings while the guest runs (a virtio device stopped itself); default: dropped. */
   readonly onWarning?: (message: string) => void;
   /**
-   * Runs the harts on this many `worker_threads` (hart i on thread i % threads, at most one
-   * thread per hart) over shared memory; the devices stay on the calling thread. Default 0: all
-   * harts take turns on the calling thread. Not combinable with `deterministic`, `tracer`,
-   * `sampler` or `clock`, and a threaded machine cannot {@link VirtMachine.pause}.
+   * Runs the harts on this many `worker_threads` of the machine's own (at most one per hart)
+   * over shared memory; the devices stay on the calling thread. Default 0: all harts take turns
+   * on the calling thread. Not combinable with `deterministic`, `tracer`, `sampler` or `clock`,
+   * and a threaded machine cannot {@link VirtMachine.pause}.
    */
   readonly threads?: number;
+  /**
+   * Runs the harts on a pool of vCPU threads that other machines may share (instead of
+   * `threads`); the pool's scheduler shares its workers by `weight` and `cap`.
+   */
+  readonly pool?: VcpuPool;
+  /** With `pool`: proportional share against the pool's other machines (default 256). */
+  readonly weight?: number;
+  /** With `pool`: at most this much CPU, in percent of one worker (0 = no cap). */
+  readonly cap?: number;
 }
 
 /** Why {@link VirtMachine.run} returned. */
@@ -221,8 +231,10 @@ export class VirtMachine {
   /** With `threads`: the shared control block, and the workers while {@link run} runs. */
   private readonly control: VcpuControl | undefined;
   private threads: VcpuThreads | undefined;
-  /** `sliceInstructions` as given (threads have their own default). */
-  private readonly threadSlice: number | undefined;
+  private readonly pool: VcpuPool | undefined;
+  private readonly ownPool: boolean = false;
+  private readonly weight: number | undefined;
+  private readonly cap: number | undefined;
   private sbiShared: SharedArrayBuffer | undefined;
   private deviceTimer: ReturnType<typeof setTimeout> | undefined;
   private deviceTasksQueued = false;
@@ -265,7 +277,6 @@ export class VirtMachine {
     this.hartCount = hartCount;
     this.console = config.console ?? new NullCharBackend();
     this.slice = config.sliceInstructions ?? 50_000;
-    this.threadSlice = config.sliceInstructions;
     this.sampler = config.sampler;
     if (this.sampler !== undefined) {
       // Short slices spread the samples: one per slice, at the pc where it ended.
@@ -276,7 +287,10 @@ export class VirtMachine {
     if (!Number.isInteger(threads) || threads < 0 || threads > VIRT_MAX_HARTS) {
       throw new VirtConfigError(`threads must be 0..${VIRT_MAX_HARTS}, not ${threads}`);
     }
-    if (threads > 0) {
+    if (threads > 0 && config.pool !== undefined) {
+      throw new VirtConfigError("give either threads (a pool of the machine's own) or a pool, not both");
+    }
+    if (threads > 0 || config.pool !== undefined) {
       const clash = this.deterministic
         ? "deterministic mode runs every hart on one thread"
         : config.tracer !== undefined
@@ -289,7 +303,13 @@ export class VirtMachine {
       if (clash !== undefined) {
         throw new VirtConfigError(`vCPU threads cannot be combined with ${clash} yet`);
       }
-      this.control = VcpuThreads.createControl(hartCount, threads);
+      this.pool =
+        config.pool ??
+        new VcpuPool({ workers: Math.min(threads, hartCount), sliceInstructions: config.sliceInstructions });
+      this.ownPool = config.pool === undefined;
+      this.weight = config.weight;
+      this.cap = config.cap;
+      this.control = VcpuThreads.createControl(hartCount, this.pool);
     }
     const harts: Hart[] = [];
     if (this.deterministic) {
@@ -809,10 +829,13 @@ export class VirtMachine {
     const threads = new VcpuThreads({
       memory: this.memory,
       harts: this.harts,
+      pool: this.pool as VcpuPool,
+      closePool: this.ownPool,
+      weight: this.weight,
+      cap: this.cap,
       control,
       regions,
       clock: { frequencyHz: clock.frequencyHz, originMs: clock.originMs },
-      sliceInstructions: this.threadSlice,
       mTrapsFatal: this.flow === "hypervisor",
       sbi:
         this.sbi !== undefined ? { sstc: true, sharedState: this.sbiShared as SharedArrayBuffer } : undefined,

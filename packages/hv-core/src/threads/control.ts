@@ -8,18 +8,25 @@
 
 /** Int32 words per hart. */
 const HART_WORDS = 16;
-/** Int32 words per worker. */
+/** Int32 words per worker in a pool block. */
 const WORKER_WORDS = 16;
-/** Int32 words before the worker blocks. */
+/** Int32 words before the harts of a VM block, and before the workers of a pool block. */
 const GLOBAL_WORDS = 16;
 
-/** Global words. */
+/** VM words: the VM's harts are to stop. */
 export const G_STOP = 0;
-/** Bumped by every exit a worker posts; the main thread waits on it. */
+/** VM words: bumped by every exit a worker posts for the VM; its main thread waits on it. */
 export const G_DOORBELL = 1;
+
+/** Pool words: how many gang-scheduled VMs share the pool, then their ids (at most 15). */
+export const P_GANG_COUNT = 0;
+export const P_GANG_IDS = 1;
+export const MAX_GANG_VMS = GLOBAL_WORDS - 1;
 
 /** Worker words: the futex word a sleeping worker waits on. */
 export const W_WAKE = 0;
+/** Worker words: messages posted to the worker and not yet taken. */
+export const W_MAIL = 1;
 
 /** Hart words. */
 export const H_IRQ = 0; // mip levels driven by the main thread's interrupt controllers
@@ -41,61 +48,72 @@ export const H_INSTRET_HI = 13;
 export const FLUSH_TLB = 1;
 export const FLUSH_DECODE = 2;
 
-/** Views and posting operations over a VM's control block. */
+/** Bytes of a pool block for `workerCount` workers. */
+export function poolBlockBytes(workerCount: number): number {
+  return 4 * (GLOBAL_WORDS + WORKER_WORDS * workerCount);
+}
+
+/** Index of a worker word in a pool block. */
+export function workerWordIndex(worker: number, word: number): number {
+  return GLOBAL_WORDS + WORKER_WORDS * worker + word;
+}
+
+/** Wakes a worker so it looks at its harts' words and its mail. */
+export function kickWorker(pool: Int32Array, worker: number): void {
+  const i = workerWordIndex(worker, W_WAKE);
+  Atomics.add(pool, i, 1);
+  Atomics.notify(pool, i);
+}
+
+/** Views and posting operations over a VM's control block and the pool it runs on. */
 export class VcpuControl {
   readonly words: Int32Array;
+  readonly pool: Int32Array;
+  readonly workerCount: number;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
+    readonly poolBuffer: SharedArrayBuffer,
     readonly hartCount: number,
-    readonly workerCount: number,
   ) {
-    if (buffer.byteLength !== VcpuControl.bytes(hartCount, workerCount)) {
-      throw new RangeError("the control block does not match the hart and worker counts");
+    if (buffer.byteLength !== VcpuControl.bytes(hartCount)) {
+      throw new RangeError("the control block does not match the hart count");
     }
     this.words = new Int32Array(buffer);
+    this.pool = new Int32Array(poolBuffer);
+    this.workerCount = (this.pool.length - GLOBAL_WORDS) / WORKER_WORDS;
   }
 
-  static bytes(hartCount: number, workerCount: number): number {
-    return 4 * (GLOBAL_WORDS + WORKER_WORDS * workerCount + HART_WORDS * hartCount);
+  static bytes(hartCount: number): number {
+    return 4 * (GLOBAL_WORDS + HART_WORDS * hartCount);
   }
 
-  /** A zeroed control block with hart `i` owned by worker `owners[i]`. */
-  static create(owners: readonly number[], workerCount: number): VcpuControl {
-    const c = new VcpuControl(
-      new SharedArrayBuffer(VcpuControl.bytes(owners.length, workerCount)),
-      owners.length,
-      workerCount,
-    );
-    owners.forEach((w, i) => {
-      c.words[c.hartWord(i, H_OWNER)] = w;
-    });
-    return c;
+  /** A zeroed control block for `hartCount` harts on a pool block; owners are set on attach. */
+  static create(hartCount: number, poolBuffer: SharedArrayBuffer): VcpuControl {
+    return new VcpuControl(new SharedArrayBuffer(VcpuControl.bytes(hartCount)), poolBuffer, hartCount);
   }
 
   /** Index of a hart word in {@link words}. */
   hartWord(hartId: number, word: number): number {
-    return GLOBAL_WORDS + WORKER_WORDS * this.workerCount + HART_WORDS * hartId + word;
+    return GLOBAL_WORDS + HART_WORDS * hartId + word;
   }
 
-  /** Index of a worker word in {@link words}. */
+  /** Index of a worker word in {@link pool}. */
   workerWord(worker: number, word: number): number {
-    return GLOBAL_WORDS + WORKER_WORDS * worker + word;
+    return workerWordIndex(worker, word);
   }
 
   owner(hartId: number): number {
     return this.words[this.hartWord(hartId, H_OWNER)];
   }
 
-  /** Wakes the worker that runs `hartId` so it looks at its harts' words. */
-  kick(hartId: number): void {
-    this.kickWorker(this.owner(hartId));
+  setOwner(hartId: number, worker: number): void {
+    Atomics.store(this.words, this.hartWord(hartId, H_OWNER), worker);
   }
 
-  kickWorker(worker: number): void {
-    const i = this.workerWord(worker, W_WAKE);
-    Atomics.add(this.words, i, 1);
-    Atomics.notify(this.words, i);
+  /** Wakes the worker that runs `hartId` so it looks at its harts' words. */
+  kick(hartId: number): void {
+    kickWorker(this.pool, this.owner(hartId));
   }
 
   /** Drives one `mip` bit of a hart (an interrupt controller's output). */
@@ -170,10 +188,10 @@ export class VcpuControl {
     this.kick(hartId);
   }
 
-  /** Asks every worker to stop at its next slice boundary. */
+  /** Asks the workers to stop this VM's harts at their next slice boundary. */
   requestStop(): void {
     Atomics.store(this.words, G_STOP, 1);
-    for (let wk = 0; wk < this.workerCount; wk++) this.kickWorker(wk);
+    for (let wk = 0; wk < this.workerCount; wk++) kickWorker(this.pool, wk);
   }
 
   get stopRequested(): boolean {

@@ -1,5 +1,5 @@
 import type { HartState } from "../hart/hart-state.js";
-import type { SchedStats } from "../sched/types.js";
+import type { VmStats } from "../sched/types.js";
 
 /** A device window of the VM as a worker maps it (index = position in the list). */
 export interface VcpuWorkerRegion {
@@ -12,10 +12,26 @@ export interface VcpuWorkerRegion {
   readonly fastWord: number;
 }
 
-/** Everything a vCPU worker starts from (structured-cloned; buffers are shared). */
+/** What a pool worker starts from (structured-cloned; the pool block is shared). */
 export interface VcpuWorkerInit {
   readonly workerIndex: number;
-  readonly workerCount: number;
+  readonly pool: SharedArrayBuffer;
+  /** `credit`: the hv-core Scheduler shares the worker; `gang`: VMs take clock-aligned slots. */
+  readonly policy: "credit" | "gang";
+  /** The scheduler's time slice, in ns. */
+  readonly timesliceNs: number;
+  /** Host time (`performance.timeOrigin + performance.now()`) the pool's scheduling clock starts at. */
+  readonly epochMs: number;
+  /** Instructions between looks at posted events. */
+  readonly sliceInstructions: number;
+}
+
+/** One VM's harts for one worker (structured-cloned; buffers are shared). */
+export interface VcpuVmInit {
+  readonly vmId: number;
+  readonly weight?: number;
+  readonly cap?: number;
+  readonly pool: SharedArrayBuffer;
   readonly memory: WebAssembly.Memory;
   readonly ramBase: number;
   readonly ramSize: number;
@@ -29,18 +45,25 @@ export interface VcpuWorkerInit {
   readonly regions: readonly VcpuWorkerRegion[];
   readonly frequencyHz: number;
   readonly clockOriginMs: number;
-  /** Instructions between looks at posted events. */
-  readonly sliceInstructions: number;
-  /** The scheduler's time slice for harts sharing this worker, in ns. */
-  readonly timesliceNs: number;
   /** No M-mode firmware: an exception reaching M-mode ends the run as a crash. */
   readonly mTrapsFatal: boolean;
   /** The hypervisor serves SBI (undefined: firmware in the guest does). */
   readonly sbi?: { readonly sstc: boolean; readonly sharedState: SharedArrayBuffer };
 }
 
-/** What a vCPU worker tells the main thread. */
+/** What the main thread posts to a worker (then bumps its mail word and wakes it). */
+export interface VcpuWorkerRequest {
+  readonly type: "attach";
+  readonly vm: VcpuVmInit;
+}
+
+/** What a vCPU worker tells the main thread; `vm` -1: the worker itself failed. */
 export type VcpuWorkerMessage =
-  | { readonly type: "crash"; readonly message: string }
-  | { readonly type: "error"; readonly message: string }
-  | { readonly type: "done"; readonly states: readonly HartState[]; readonly sched: SchedStats };
+  | { readonly type: "crash"; readonly vm: number; readonly message: string }
+  | { readonly type: "error"; readonly vm: number; readonly message: string }
+  | {
+      readonly type: "done";
+      readonly vm: number;
+      readonly states: readonly HartState[];
+      readonly sched: VmStats | undefined;
+    };

@@ -26,6 +26,7 @@ import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import { createSbiSharedState, SbiServer } from "../sbi/sbi-server.js";
 import { enterSupervisor } from "../sbi/supervisor-entry.js";
 import { WallClock } from "../time/clock.js";
+import { VcpuPool } from "./vcpu-pool.js";
 import { VcpuThreads } from "./vcpu-threads.js";
 
 const DEVICE = 0x1000_0000;
@@ -127,13 +128,16 @@ describe("VcpuThreads", () => {
       h.setX(A0, id);
       return h;
     });
-    const control = VcpuThreads.createControl(hartCount, 2);
+    const pool = new VcpuPool({ workers: 2 });
+    const control = VcpuThreads.createControl(hartCount, pool);
     const targets = VcpuThreads.targets(control);
     const device = new RecordingDevice();
     const taken = new Set<number>();
     const threads = new VcpuThreads({
       memory,
       harts,
+      pool,
+      closePool: true,
       control,
       regions: [{ base: DEVICE, size: 0x1000, device }],
       clock,
@@ -190,17 +194,19 @@ describe("VcpuThreads", () => {
     const hsm = new Uint8Array(sharedState, 24 * hartCount, hartCount);
     hsm[1] = 0; // STARTED
     for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
-    const control = VcpuThreads.createControl(hartCount, 1);
+    const pool = new VcpuPool({ workers: 1, timesliceNs: 200_000 });
+    const control = VcpuThreads.createControl(hartCount, pool);
     const device = new RecordingDevice();
     const threads = new VcpuThreads({
       memory,
       harts,
+      pool,
+      closePool: true,
       control,
       regions: [{ base: DEVICE, size: 0x1000, device }],
       clock,
       mTrapsFatal: true,
       sbi: { sstc: true, sharedState },
-      timesliceNs: 200_000,
       consoleWrite: () => {},
       consoleRead: () => 0,
       onSystemReset: () => {},
@@ -216,7 +222,8 @@ describe("VcpuThreads", () => {
     await threads.run();
     clearTimeout(timer);
     expect(done).toBe(hartCount);
-    const stats = threads.schedStats[0].vms[0];
+    const stats = threads.schedStats[0];
+    if (stats === undefined) throw new Error("no scheduler accounting from the worker");
     for (let id = 0; id < hartCount; id++) {
       const record = memory.hostOffset(STA_BASE + 64 * id, 64);
       const view = new DataView(memory.buffer as SharedArrayBuffer, record, 64);

@@ -1,15 +1,9 @@
-import { createHash } from "node:crypto";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import type { Hart } from "../hart/hart.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
 import { MipBit } from "../irq/mip.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
-import type { SchedStats } from "../sched/types.js";
+import type { VmStats } from "../sched/types.js";
 import { G_DOORBELL, VcpuControl } from "./control.js";
 import {
   EXIT_CONSOLE_READ,
@@ -20,7 +14,8 @@ import {
   ExitConsumer,
   exitRingBytes,
 } from "./exit-ring.js";
-import type { VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRegion } from "./protocol.js";
+import type { VcpuVmInit, VcpuWorkerMessage, VcpuWorkerRegion } from "./protocol.js";
+import type { VcpuPool } from "./vcpu-pool.js";
 
 /** A device window the vCPU threads reach through exits to this thread. */
 export interface ThreadedMmioRegion {
@@ -41,18 +36,19 @@ export interface VcpuThreadsOptions {
   readonly memory: GuestMemory;
   /** The VM's harts on this thread: their states start the workers and get the final states back. */
   readonly harts: readonly Hart[];
-  /** From {@link VcpuThreads.createControl}. */
+  /** The workers; from {@link VcpuThreads.createControl} with the same pool. */
+  readonly pool: VcpuPool;
   readonly control: VcpuControl;
+  /** Close the pool when the run ends (a pool of this VM's own). */
+  readonly closePool?: boolean;
+  /** Scheduler weight (default 256) and cap (% of one worker, 0 = none) of this VM. */
+  readonly weight?: number;
+  readonly cap?: number;
+  /** Under the pool's gang policy, run this VM's vCPUs together (default: when it has several). */
+  readonly gang?: boolean;
   readonly regions: readonly ThreadedMmioRegion[];
   /** Time base every thread shares. */
   readonly clock: { readonly frequencyHz: number; readonly originMs: number };
-  /** Instructions a hart runs between looks at posted events (default 20 000). */
-  readonly sliceInstructions?: number;
-  /**
-   * Time slice of the scheduler that shares a worker between its harts (credit policy, see
-   * `Scheduler`), in ns (default 1 ms; a quarter of it is the rate limit).
-   */
-  readonly timesliceNs?: number;
   /** No M-mode firmware: an exception reaching M-mode ends the run as a crash. */
   readonly mTrapsFatal: boolean;
   /** The hypervisor serves SBI with this shared state (from `createSbiSharedState`). */
@@ -81,42 +77,6 @@ const waitAsync = (
   }
 ).waitAsync;
 
-let sourceWorker: Promise<URL> | undefined;
-
-/**
- * Where the worker's code is: next to the build's index.js, or, when running from TypeScript
- * sources (the `source` condition), a bundle of vcpu-worker.ts made once per process (cached in the temp folder by content):
- * worker threads do not inherit TypeScript loaders.
- */
-function workerEntry(): Promise<URL> {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return Promise.resolve(new URL("./vcpu-worker.js", here));
-  sourceWorker ??= (async () => {
-    const { build } = await import("esbuild");
-    const out = await build({
-      entryPoints: [fileURLToPath(new URL("./vcpu-worker.ts", here))],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      conditions: ["source"],
-      write: false,
-    });
-    const code = out.outputFiles[0].text;
-    const file = join(
-      tmpdir(),
-      `monovisor-vcpu-worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`,
-    );
-    if (!existsSync(file)) {
-      const partial = `${file}.${process.pid}`;
-      writeFileSync(partial, code);
-      renameSync(partial, file);
-    }
-    return pathToFileURL(file);
-  })();
-  return sourceWorker;
-}
-
 /**
  * Runs a VM's harts on `worker_threads` (DESIGN §4): hart `i` runs on worker `i % threads`, over
  * the VM's shared memory. Each worker serves its harts' SBI calls, MMU and timers itself; the
@@ -133,18 +93,17 @@ function workerEntry(): Promise<URL> {
  */
 export class VcpuThreads {
   private readonly options: VcpuThreadsOptions;
-  private readonly consumers: ExitConsumer[] = [];
-  private readonly rings: SharedArrayBuffer[] = [];
+  private readonly consumers = new Map<number, ExitConsumer>();
+  private readonly rings = new Map<number, SharedArrayBuffer>();
   private readonly fast: Int32Array;
   private readonly fastRegions: number[] = [];
-  private readonly workers: Worker[] = [];
   private readonly pendingOutput: number[] = [];
   private running = false;
   /**
-   * Per worker, after {@link run}: its scheduler's accounting (VM 0 = the harts it ran, in
-   * hart order): CPU time, steal time (runnable while another hart had the thread), switches.
+   * Per worker, after {@link run}: its scheduler's accounting of this VM (vCPU i = the VM's i-th
+   * hart on that worker): CPU time, steal time (runnable while others had the thread), switches.
    */
-  readonly schedStats: SchedStats[] = [];
+  readonly schedStats: (VmStats | undefined)[] = [];
 
   constructor(options: VcpuThreadsOptions) {
     if (!(options.memory.buffer instanceof SharedArrayBuffer)) {
@@ -155,12 +114,10 @@ export class VcpuThreads {
         `the control block is for ${options.control.hartCount} harts, not ${options.harts.length}`,
       );
     }
-    this.options = options;
-    for (let w = 0; w < options.control.workerCount; w++) {
-      const ring = new SharedArrayBuffer(exitRingBytes());
-      this.rings.push(ring);
-      this.consumers.push(new ExitConsumer(ring));
+    if (options.control.poolBuffer !== options.pool.buffer) {
+      throw new Error("the control block was made for another pool");
     }
+    this.options = options;
     options.regions.forEach((r, i) => {
       if (r.fastRead !== undefined) this.fastRegions.push(i);
     });
@@ -168,13 +125,9 @@ export class VcpuThreads {
     this.fast.fill(-1);
   }
 
-  /** A control block for `hartCount` harts on `threads` workers (hart i on worker i % threads). */
-  static createControl(hartCount: number, threads: number): VcpuControl {
-    const workers = Math.max(1, Math.min(threads, hartCount));
-    return VcpuControl.create(
-      Array.from({ length: hartCount }, (_, i) => i % workers),
-      workers,
-    );
+  /** A control block for `hartCount` harts on `pool`'s workers (placed when the run starts). */
+  static createControl(hartCount: number, pool: VcpuPool): VcpuControl {
+    return VcpuControl.create(hartCount, pool.buffer);
   }
 
   /** Interrupt targets for this thread's controllers (PLIC, ACLINT, SSWI): one per hart. */
@@ -202,12 +155,23 @@ export class VcpuThreads {
     this.options.control.requestStop();
   }
 
-  /** Starts the workers and serves their exits until they stop. Rejects if a worker fails. */
+  /** Attaches the VM to the pool and serves its exits until its harts stop. Rejects if a worker fails. */
   async run(): Promise<void> {
     if (this.running) throw new Error("the vCPU threads are already running");
     this.running = true;
     const o = this.options;
     const control = o.control;
+    const gang = o.gang ?? o.harts.length > 1;
+    const owners = o.pool.place(o.harts.length, gang && o.pool.policy === "gang");
+    owners.forEach((w, id) => {
+      control.setOwner(id, w);
+    });
+    const workers = [...new Set(owners)];
+    for (const w of workers) {
+      const ring = new SharedArrayBuffer(exitRingBytes());
+      this.rings.set(w, ring);
+      this.consumers.set(w, new ExitConsumer(ring));
+    }
     const regions: VcpuWorkerRegion[] = o.regions.map((r, i) => ({
       name: r.device.name,
       base: r.base,
@@ -216,66 +180,64 @@ export class VcpuThreads {
       fastWord: this.fastRegions.indexOf(i),
     }));
     this.publish();
-    const url = await workerEntry();
+    const inits = (vmId: number) =>
+      new Map(
+        workers.map((w): [number, VcpuVmInit] => {
+          const localHarts = owners.flatMap((owner, id) => (owner === w ? [id] : []));
+          return [
+            w,
+            {
+              vmId,
+              weight: o.weight,
+              cap: o.cap,
+              pool: o.pool.buffer,
+              memory: o.memory.memory,
+              ramBase: o.memory.ramBase,
+              ramSize: o.memory.ramSize,
+              hartCount: o.harts.length,
+              localHarts,
+              hartStates: localHarts.map((id) => o.harts[id].saveState()),
+              control: control.buffer,
+              ring: this.rings.get(w) as SharedArrayBuffer,
+              fast: this.fast.buffer as SharedArrayBuffer,
+              regions,
+              frequencyHz: o.clock.frequencyHz,
+              clockOriginMs: o.clock.originMs,
+              mTrapsFatal: o.mTrapsFatal,
+              sbi: o.sbi,
+            },
+          ];
+        }),
+      );
     let failure: Error | undefined;
-    let done = 0;
+    const pending = new Set(workers);
     let signalExit: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
       signalExit = resolve;
     });
-    for (let w = 0; w < control.workerCount; w++) {
-      const localHarts = o.harts.filter((h) => control.owner(h.hartId) === w).map((h) => h.hartId);
-      const init: VcpuWorkerInit = {
-        workerIndex: w,
-        workerCount: control.workerCount,
-        memory: o.memory.memory,
-        ramBase: o.memory.ramBase,
-        ramSize: o.memory.ramSize,
-        hartCount: o.harts.length,
-        localHarts,
-        hartStates: localHarts.map((id) => o.harts[id].saveState()),
-        control: control.buffer,
-        ring: this.rings[w],
-        fast: this.fast.buffer as SharedArrayBuffer,
-        regions,
-        frequencyHz: o.clock.frequencyHz,
-        clockOriginMs: o.clock.originMs,
-        sliceInstructions: o.sliceInstructions ?? 20_000,
-        timesliceNs: o.timesliceNs ?? 1_000_000,
-        mTrapsFatal: o.mTrapsFatal,
-        sbi: o.sbi,
-      };
-      const worker = new Worker(url, { workerData: init });
-      this.workers.push(worker);
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        if (++done === control.workerCount) signalExit();
-      };
-      worker.on("message", (m: VcpuWorkerMessage) => {
-        if (m.type === "done") {
-          m.states.forEach((s, i) => {
-            o.harts[localHarts[i]].restoreState(s);
-          });
-          this.schedStats[w] = m.sched;
-          finish();
-        } else if (m.type === "crash") o.onCrash(m.message);
-        else {
-          failure ??= new Error(`vCPU worker ${w}: ${m.message}`);
-          control.requestStop();
-        }
-      });
-      worker.on("error", (e) => {
-        failure ??= e instanceof Error ? e : new Error(String(e));
+    const finish = (w: number) => {
+      if (pending.delete(w) && pending.size === 0) signalExit();
+    };
+    const listener = (w: number, m: VcpuWorkerMessage) => {
+      if (m.type === "done") {
+        const localHarts = owners.flatMap((owner, id) => (owner === w ? [id] : []));
+        m.states.forEach((s, i) => {
+          o.harts[localHarts[i]].restoreState(s);
+        });
+        this.schedStats[w] = m.sched;
+        finish(w);
+      } else if (m.type === "crash") o.onCrash(m.message);
+      else {
+        failure ??= new Error(`vCPU worker ${w}: ${m.message}`);
         control.requestStop();
-        finish();
-      });
-      worker.on("exit", finish);
-    }
+        finish(w);
+      }
+    };
 
     const bell = control.words;
+    let vmId = -1;
     try {
+      vmId = await o.pool.attach(owners, gang && o.pool.policy === "gang", inits, listener);
       let all = false;
       void exited.then(() => {
         all = true;
@@ -291,8 +253,8 @@ export class VcpuThreads {
       // Exits posted just before the workers stopped (the last console bytes).
       this.serveExits();
     } finally {
-      await Promise.all(this.workers.map((w) => w.terminate()));
-      this.workers.length = 0;
+      if (vmId >= 0) o.pool.release(vmId);
+      if (o.closePool === true) await o.pool.close();
       this.running = false;
     }
     if (failure !== undefined) throw failure;
@@ -301,7 +263,7 @@ export class VcpuThreads {
   private serveExits(): void {
     const o = this.options;
     let served = 0;
-    for (const consumer of this.consumers) served += consumer.drain(this.handleExit);
+    for (const consumer of this.consumers.values()) served += consumer.drain(this.handleExit);
     if (this.pendingOutput.length > 0) {
       o.consoleWrite(Uint8Array.from(this.pendingOutput));
       this.pendingOutput.length = 0;

@@ -3,7 +3,7 @@
  * VM's shared memory. SBI calls, the MMU, timers and interrupts taken are served here; device
  * registers are exits to the main thread. Everything it needs arrives in `workerData`.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { TLB_FLUSH_REMOTE } from "../hart/constants.js";
 import { fatalTrapMessage } from "../hart/fatal-trap.js";
 import { Hart } from "../hart/hart.js";
@@ -30,8 +30,12 @@ import {
   H_START_A1_LO,
   H_START_PC_HI,
   H_START_PC_LO,
+  P_GANG_COUNT,
+  P_GANG_IDS,
   VcpuControl,
+  W_MAIL,
   W_WAKE,
+  workerWordIndex,
 } from "./control.js";
 import {
   EXIT_CONSOLE_READ,
@@ -42,7 +46,7 @@ import {
   EXIT_SYSTEM_RESET,
   ExitProducer,
 } from "./exit-ring.js";
-import type { VcpuWorkerInit, VcpuWorkerMessage } from "./protocol.js";
+import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
 
 const TWO32 = 4294967296;
 /** Bits of `H_IRQ` that map to `mip` levels (SSIP is posted separately, STIP is the hart's own). */
@@ -97,16 +101,29 @@ class RemoteHartStub {
   invalidateCode(): void {}
 }
 
-function main(init: VcpuWorkerInit): void {
-  const port = parentPort;
-  if (port === null) throw new Error("vcpu-worker runs as a worker thread");
-  const send = (m: VcpuWorkerMessage) => port.postMessage(m);
+/** One VM's harts on this worker, and everything they reach. */
+interface VmContext {
+  readonly id: number;
+  readonly control: VcpuControl;
+  readonly harts: readonly Hart[];
+  readonly sbi: SbiServer | undefined;
+  readonly clock: WallClock;
+  readonly applyEvents: (hartId: number) => void;
+  readonly isExiting: () => boolean;
+  /** Set while one of its harts runs (its SBI calls may wait on remote fences). */
+  current: number;
+  /** Per local hart: runnable as the scheduler knows it, and the steal time published. */
+  readonly known: boolean[];
+  readonly published: Float64Array;
+}
+
+function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmContext {
   const memory = GuestMemory.fromMemory(init.memory, {
     ramBase: init.ramBase,
     ramSize: init.ramSize,
     hartCount: init.hartCount,
   });
-  const control = new VcpuControl(init.control, init.hartCount, init.workerCount);
+  const control = new VcpuControl(init.control, init.pool, init.hartCount);
   const cw = control.words;
   const exits = new ExitProducer(init.ring, cw, G_DOORBELL);
   const fast = new Int32Array(init.fast);
@@ -141,7 +158,7 @@ function main(init: VcpuWorkerInit): void {
     h.onTrap = (hart, cause, interrupt) => {
       const message = fatalTrapMessage(hart, cause, interrupt, init.mTrapsFatal);
       if (message === undefined) return;
-      send({ type: "crash", message });
+      send({ type: "crash", vm: init.vmId, message });
       stopAll();
     };
   }
@@ -158,8 +175,6 @@ function main(init: VcpuWorkerInit): void {
       control.fencesApplied(id);
     }
   };
-  /** The hart running now (whose SBI call may wait on a remote fence). */
-  let current = -1;
 
   const sbi =
     init.sbi === undefined
@@ -192,7 +207,7 @@ function main(init: VcpuWorkerInit): void {
                 if (op === 0) control.postIpi(id);
                 else
                   control.postFence(id, op === 1 ? FLUSH_DECODE : FLUSH_TLB, () => {
-                    if (current >= 0) applyFences(current);
+                    if (ctx.current >= 0) applyFences(ctx.current);
                   });
               },
               start: (id, pcLo, pcHi, a1Lo, a1Hi) => control.postStart(id, pcLo, pcHi, a1Lo, a1Hi),
@@ -233,68 +248,159 @@ function main(init: VcpuWorkerInit): void {
   // Levels from before the hart's reset inside `restoreState` are driven again.
   for (const id of local) applied[id] = 0;
 
-  const wake = control.workerWord(init.workerIndex, W_WAKE);
-  const slice = init.sliceInstructions;
-  const nowNs = () => performance.now() * 1e6;
-  // This worker's share of the hypervisor scheduler: its harts as one VM's vCPUs, in `local` order.
   const runnable = (h: Hart) =>
     !exiting && !h.waiting && !h.stopRequested && (sbi === undefined || sbi.isRunnable(h.hartId));
-  const sched = new Scheduler({ workers: 1, sliceNs: init.timesliceNs, rateLimitNs: init.timesliceNs / 4 });
-  sched.addVm(
-    {
-      id: 0,
-      vcpus: harts.length,
-      blocked: harts.flatMap((h, i) => (runnable(h) ? [] : [i])),
-    },
-    nowNs(),
+  const ctx: VmContext = {
+    id: init.vmId,
+    control,
+    harts,
+    sbi,
+    clock,
+    applyEvents,
+    isExiting: () => exiting,
+    current: -1,
+    known: harts.map(runnable),
+    published: new Float64Array(harts.length),
+  };
+  return ctx;
+}
+
+/** Whether a hart of `ctx` may run now. */
+function runnable(ctx: VmContext, h: Hart): boolean {
+  return (
+    !ctx.isExiting() &&
+    !h.waiting &&
+    !h.stopRequested &&
+    (ctx.sbi === undefined || ctx.sbi.isRunnable(h.hartId))
   );
-  const known = harts.map(runnable);
-  const published = new Float64Array(harts.length);
-  /** Tells the scheduler which harts became runnable or stopped being so. */
-  const sync = (now: number) => {
-    for (let i = 0; i < harts.length; i++) {
-      const h = harts[i];
-      applyEvents(h.hartId);
-      if (h.waiting) h.updateSstc();
-      const r = runnable(h);
-      if (r === known[i]) continue;
-      known[i] = r;
-      if (r) sched.wake(0, i, now, "irq");
-      else sched.block(0, i, now, h.waiting ? "wfi" : "hsm-stop");
+}
+
+function main(init: VcpuWorkerInit): void {
+  const port = parentPort;
+  if (port === null) throw new Error("vcpu-worker runs as a worker thread");
+  const send = (m: VcpuWorkerMessage) => port.postMessage(m);
+  const pool = new Int32Array(init.pool);
+  const wake = workerWordIndex(init.workerIndex, W_WAKE);
+  const mail = workerWordIndex(init.workerIndex, W_MAIL);
+  // One time line for every worker of the pool (each thread's performance.now() starts elsewhere),
+  // so gang slots begin at the same moment everywhere.
+  const epoch = init.epochMs - performance.timeOrigin;
+  const nowNs = () => (performance.now() - epoch) * 1e6;
+  const timeslice = init.timesliceNs;
+  // This worker's share of the hypervisor scheduler: every VM with harts here, vCPU i = the VM's
+  // i-th hart on this worker.
+  const sched = new Scheduler({ workers: 1, sliceNs: timeslice, rateLimitNs: timeslice / 4 });
+  const vms: VmContext[] = [];
+
+  /** Takes attach messages the main thread posted. */
+  const takeMail = () => {
+    while (Atomics.load(pool, mail) > 0) {
+      const m = receiveMessageOnPort(port);
+      if (m === undefined) break;
+      Atomics.sub(pool, mail, 1);
+      const request = m.message as VcpuWorkerRequest;
+      try {
+        const ctx = attachVm(request.vm, send);
+        sched.addVm(
+          {
+            id: ctx.id,
+            vcpus: ctx.harts.length,
+            weight: request.vm.weight,
+            cap: request.vm.cap,
+            blocked: ctx.known.flatMap((known, i) => (known ? [] : [i])),
+          },
+          nowNs(),
+        );
+        vms.push(ctx);
+      } catch (error) {
+        send({ type: "error", vm: request.vm.vmId, message: describe(error) });
+      }
     }
   };
 
-  while (!control.stopRequested) {
-    const seen = Atomics.load(cw, wake);
-    let now = nowNs();
-    sbi?.updateTimers(clock.now());
-    sync(now);
+  /** Hands a stopped VM's harts back and forgets them (their vCPUs stay blocked). */
+  const detach = (ctx: VmContext) => {
+    const now = nowNs();
+    ctx.harts.forEach((_, i) => {
+      sched.block(ctx.id, i, now, "hsm-stop");
+    });
+    const stats = sched.stats().vms.find((v) => v.id === ctx.id);
+    send({ type: "done", vm: ctx.id, states: ctx.harts.map((h) => h.saveState()), sched: stats });
+    vms.splice(vms.indexOf(ctx), 1);
+  };
+
+  /** Tells the scheduler which harts became runnable or stopped being so. */
+  const sync = (now: number) => {
+    for (const ctx of vms) {
+      ctx.sbi?.updateTimers(ctx.clock.now());
+      for (let i = 0; i < ctx.harts.length; i++) {
+        const h = ctx.harts[i];
+        ctx.applyEvents(h.hartId);
+        if (h.waiting) h.updateSstc();
+        const r = runnable(ctx, h);
+        if (r === ctx.known[i]) continue;
+        ctx.known[i] = r;
+        if (r) sched.wake(ctx.id, i, now, "irq");
+        else sched.block(ctx.id, i, now, h.waiting ? "wfi" : "hsm-stop");
+      }
+    }
+  };
+
+  /** Gang policy: the VM whose slot it is, by the clock every worker shares; -1 for none. */
+  const gangVm = (now: number): number => {
+    const count = Atomics.load(pool, P_GANG_COUNT);
+    if (count === 0) return -1;
+    return Atomics.load(pool, P_GANG_IDS + (Math.floor(now / timeslice) % count));
+  };
+
+  /** What to run: the scheduler's choice, or under the gang policy a vCPU of the slot's VM. */
+  const choose = (now: number): { ctx: VmContext | undefined; index: number; runNs: number } => {
+    if (init.policy === "gang") {
+      const slotEnd = (Math.floor(now / timeslice) + 1) * timeslice;
+      const id = gangVm(now);
+      const ctx = vms.find((c) => c.id === id);
+      const index = ctx === undefined ? -1 : ctx.known.indexOf(true);
+      return { ctx: index >= 0 ? ctx : undefined, index, runNs: slotEnd - now };
+    }
     const pick = sched.pick(0, now);
-    if (pick.vcpu >= 0) {
-      const i = pick.vcpu;
-      const h = harts[i];
+    return { ctx: vms.find((c) => c.id === pick.vm), index: pick.vcpu, runNs: pick.runNs };
+  };
+
+  for (;;) {
+    const seen = Atomics.load(pool, wake);
+    takeMail();
+    for (const ctx of [...vms]) if (ctx.control.stopRequested) detach(ctx);
+    let now = nowNs();
+    sync(now);
+    const pick = choose(now);
+    const ctx = pick.ctx;
+    if (ctx !== undefined && pick.index >= 0) {
+      const i = pick.index;
+      const h = ctx.harts[i];
       const id = h.hartId;
-      // Time it waited runnable while other harts had this thread: the guest sees it as steal.
-      const steal = sched.vcpu(0, i).stealNs;
-      if (sbi !== undefined && steal > published[i]) {
-        sbi.addSteal(id, steal - published[i]);
-        published[i] = steal;
-        sbi.publishSteal(id);
+      const control = ctx.control;
+      const cw = control.words;
+      // Time it waited runnable while others had this thread: the guest sees it as steal.
+      const steal = sched.vcpu(ctx.id, i).stealNs;
+      if (ctx.sbi !== undefined && steal > ctx.published[i]) {
+        ctx.sbi.addSteal(id, steal - ctx.published[i]);
+        ctx.published[i] = steal;
+        ctx.sbi.publishSteal(id);
       }
       control.setInGuest(id, true);
       // After marking the hart in guest: a fence posted from here on waits for this pass.
-      applyEvents(id);
+      ctx.applyEvents(id);
       const until = now + pick.runNs;
-      current = id;
-      // Slices until the scheduler's time is up, the hart stops being runnable, or something is
-      // posted to this worker (a hart here may have woken and deserve the thread).
-      while (runnable(h)) {
-        h.run(slice);
+      ctx.current = id;
+      // Slices until the time is up, the hart stops being runnable, or something is posted to
+      // this worker (a hart here may have woken and deserve the thread).
+      while (runnable(ctx, h)) {
+        h.run(init.sliceInstructions);
         now = nowNs();
-        if (now >= until || Atomics.load(cw, wake) !== seen) break;
-        applyEvents(id);
+        if (now >= until || Atomics.load(pool, wake) !== seen) break;
+        ctx.applyEvents(id);
       }
-      current = -1;
+      ctx.current = -1;
       control.setInGuest(id, false);
       const n = h.instret;
       cw[control.hartWord(id, H_INSTRET_LO)] = n | 0;
@@ -303,28 +409,29 @@ function main(init: VcpuWorkerInit): void {
     }
     // Nothing here can run: sleep until a deadline or until something is posted to us.
     let timeout = MAX_SLEEP_MS;
-    if (!exiting) {
-      const ticks = clock.now();
-      for (const h of harts) {
+    for (const c of vms) {
+      if (c.isExiting()) continue;
+      const ticks = c.clock.now();
+      for (const h of c.harts) {
         let d = h.sstcDeadline();
-        if (sbi !== undefined) d = Math.min(d, sbi.timerDeadline(h.hartId));
+        if (c.sbi !== undefined) d = Math.min(d, c.sbi.timerDeadline(h.hartId));
         // A deadline already passed has raised its interrupt; if that did not wake the hart, it never will.
         if (d > ticks && d < Number.MAX_SAFE_INTEGER) {
-          timeout = Math.min(timeout, ((d - ticks) * 1000) / clock.frequencyHz);
+          timeout = Math.min(timeout, ((d - ticks) * 1000) / c.clock.frequencyHz);
         }
       }
-      if (Number.isFinite(pick.runNs)) timeout = Math.min(timeout, pick.runNs / 1e6);
     }
-    if (timeout > 0) Atomics.wait(cw, wake, seen, timeout);
+    if (Number.isFinite(pick.runNs)) timeout = Math.min(timeout, pick.runNs / 1e6);
+    if (timeout > 0) Atomics.wait(pool, wake, seen, timeout);
   }
-  send({ type: "done", states: harts.map((h) => h.saveState()), sched: sched.stats() });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 try {
   main(workerData as VcpuWorkerInit);
 } catch (error) {
-  parentPort?.postMessage({
-    type: "error",
-    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  } satisfies VcpuWorkerMessage);
+  parentPort?.postMessage({ type: "error", vm: -1, message: describe(error) } satisfies VcpuWorkerMessage);
 }

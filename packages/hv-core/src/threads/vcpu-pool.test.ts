@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { Hart } from "../hart/hart.js";
+import { addi, jal, program, RAM_BASE } from "../hart/test-asm.testing.js";
+import { MmioBus } from "../memory/bus.js";
+import { GuestMemory } from "../memory/guest-memory.js";
+import { WallClock } from "../time/clock.js";
+import { H_IN_GUEST } from "./control.js";
+import { VcpuPool } from "./vcpu-pool.js";
+import { VcpuThreads } from "./vcpu-threads.js";
+
+/** A VM whose harts count forever in M-mode, attached to `pool`. */
+function spinningVm(pool: VcpuPool, hartCount: number, weight?: number) {
+  const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
+  memory.writeBytes(RAM_BASE, program([addi(5, 5, 1), jal(0, -4)]));
+  const clock = new WallClock();
+  const bus = new MmioBus();
+  const harts = Array.from({ length: hartCount }, (_, id) => {
+    const h = new Hart({ memory, bus, clock, hartId: id });
+    h.reset(RAM_BASE);
+    return h;
+  });
+  const control = VcpuThreads.createControl(hartCount, pool);
+  const threads = new VcpuThreads({
+    memory,
+    harts,
+    pool,
+    control,
+    weight,
+    regions: [],
+    clock,
+    mTrapsFatal: false,
+    consoleWrite: () => {},
+    consoleRead: () => 0,
+    onSystemReset: () => {},
+    onCrash: (message) => {
+      throw new Error(message);
+    },
+  });
+  return { threads, control, harts };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("VcpuPool", () => {
+  it("shares one worker between two VMs by weight (credit policy)", async () => {
+    const pool = new VcpuPool({ workers: 1 });
+    const heavy = spinningVm(pool, 1, 512);
+    const light = spinningVm(pool, 1, 256);
+    try {
+      const runs = [heavy.threads.run(), light.threads.run()];
+      await sleep(1500);
+      heavy.threads.stop();
+      light.threads.stop();
+      await Promise.all(runs);
+    } finally {
+      await pool.close();
+    }
+    const cpu = (vm: ReturnType<typeof spinningVm>) => vm.threads.schedStats[0]?.cpuNs ?? 0;
+    const ratio = cpu(heavy) / cpu(light);
+    // 2:1 by weight; generous bounds, since this only checks the policy is in charge.
+    expect(ratio).toBeGreaterThan(1.5);
+    expect(ratio).toBeLessThan(2.6);
+    // Each VM's hart state came back from the worker.
+    expect(heavy.harts[0].instret).toBeGreaterThan(light.harts[0].instret);
+  }, 20_000);
+
+  it("runs the vCPUs of a gang VM together, one VM per clock-aligned slot (gang policy)", async () => {
+    const pool = new VcpuPool({ workers: 2, policy: "gang", timesliceNs: 20_000_000 });
+    const a = spinningVm(pool, 2);
+    const b = spinningVm(pool, 2);
+    let samples = 0;
+    let split = 0;
+    try {
+      const runs = [a.threads.run(), b.threads.run()];
+      await sleep(200);
+      const inGuest = (vm: ReturnType<typeof spinningVm>, hart: number) =>
+        Atomics.load(vm.control.words, vm.control.hartWord(hart, H_IN_GUEST));
+      const started = performance.now();
+      while (performance.now() - started < 1000) {
+        for (const vm of [a, b]) {
+          samples++;
+          if (inGuest(vm, 0) !== inGuest(vm, 1)) split++;
+        }
+        await sleep(1);
+      }
+      a.threads.stop();
+      b.threads.stop();
+      await Promise.all(runs);
+    } finally {
+      await pool.close();
+    }
+    // Both harts of a VM are in or out together, but around slot changes and host preemption
+    // (about 0.1 here); sharing by credit instead splits them in about 0.6 of the samples.
+    expect(split / samples).toBeLessThan(0.3);
+    // Both VMs got their slots.
+    for (const vm of [a, b]) for (const h of vm.harts) expect(h.instret).toBeGreaterThan(1_000_000);
+  }, 20_000);
+});

@@ -1,0 +1,237 @@
+import { createHash } from "node:crypto";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import {
+  kickWorker,
+  MAX_GANG_VMS,
+  P_GANG_COUNT,
+  P_GANG_IDS,
+  poolBlockBytes,
+  W_MAIL,
+  workerWordIndex,
+} from "./control.js";
+import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
+
+export interface VcpuPoolOptions {
+  /** Host worker threads ("pCPUs"), 1..64. */
+  readonly workers: number;
+  /**
+   * `credit` (default): on each worker the hv-core `Scheduler` shares the thread between the
+   * vCPUs placed there, by VM weight and cap. `gang`: VMs that ask for it take turns in time
+   * slots aligned on the clock every worker shares, so all vCPUs of a VM run at once or not
+   * at all (a gang VM needs one worker per vCPU).
+   */
+  readonly policy?: "credit" | "gang";
+  /** Time slice in ns (default 1 ms; under `credit` a quarter of it is the rate limit). */
+  readonly timesliceNs?: number;
+  /** Instructions a hart runs between looks at posted events (default 20 000). */
+  readonly sliceInstructions?: number;
+}
+
+let sourceWorker: Promise<URL> | undefined;
+
+/**
+ * Where the worker's code is: next to the build's index.js, or, when running from TypeScript
+ * sources (the `source` condition), a bundle of vcpu-worker.ts made once per process (cached in
+ * the temp folder by content): worker threads do not inherit TypeScript loaders.
+ */
+function workerEntry(): Promise<URL> {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return Promise.resolve(new URL("./vcpu-worker.js", here));
+  sourceWorker ??= (async () => {
+    const { build } = await import("esbuild");
+    const out = await build({
+      entryPoints: [fileURLToPath(new URL("./vcpu-worker.ts", here))],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      conditions: ["source"],
+      write: false,
+    });
+    const code = out.outputFiles[0].text;
+    const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
+    const file = join(tmpdir(), `monovisor-vcpu-worker-${hash}.mjs`);
+    if (!existsSync(file)) {
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, code);
+      renameSync(partial, file);
+    }
+    return pathToFileURL(file);
+  })();
+  return sourceWorker;
+}
+
+/** A VM attached to the pool: where its harts run and who hears its workers. */
+interface Attached {
+  readonly owners: readonly number[];
+  readonly gang: boolean;
+  readonly listener: (worker: number, message: VcpuWorkerMessage) => void;
+}
+
+/**
+ * A fixed pool of vCPU worker threads that VMs share (DESIGN §4). `VcpuThreads` attaches a VM:
+ * the pool places each hart on a worker (the least loaded first) and each worker schedules the
+ * vCPUs placed on it with the pool's policy. Workers start with the first VM and stay until
+ * {@link close}.
+ *
+ * @example
+ * const pool = new VcpuPool({ workers: 1 });
+ * const a = new VirtMachine({ ...guest, pool, weight: 512 });
+ * const b = new VirtMachine({ ...guest, pool, weight: 256 });
+ * await Promise.all([a.run(), b.run()]); // a gets about twice b's CPU time
+ * await pool.close();
+ */
+export class VcpuPool {
+  readonly workers: number;
+  readonly policy: "credit" | "gang";
+  readonly timesliceNs: number;
+  readonly sliceInstructions: number;
+  /** The pool block: worker wake and mail words, the gang table. */
+  readonly buffer: SharedArrayBuffer;
+  private readonly words: Int32Array;
+  private threads: Promise<Worker[]> | undefined;
+  private readonly load: number[];
+  private readonly vms = new Map<number, Attached>();
+  private nextVmId = 1;
+  private readonly epochMs = performance.timeOrigin + performance.now();
+  private closed = false;
+
+  constructor(options: VcpuPoolOptions) {
+    const { workers } = options;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+      throw new RangeError(`a vCPU pool has 1..64 workers, not ${workers}`);
+    }
+    this.workers = workers;
+    this.policy = options.policy ?? "credit";
+    this.timesliceNs = options.timesliceNs ?? 1_000_000;
+    this.sliceInstructions = options.sliceInstructions ?? 20_000;
+    if (!(this.timesliceNs >= 10_000)) throw new RangeError("the time slice must be at least 10 µs");
+    this.buffer = new SharedArrayBuffer(poolBlockBytes(workers));
+    this.words = new Int32Array(this.buffer);
+    this.load = new Array(workers).fill(0);
+  }
+
+  /** Hart counts per worker of the VMs attached now. */
+  get placement(): readonly number[] {
+    return this.load.slice();
+  }
+
+  /**
+   * Places `hartCount` harts: each on the least loaded worker, lowest index first. A gang VM
+   * gets distinct workers.
+   */
+  place(hartCount: number, gang: boolean): number[] {
+    if (gang && hartCount > this.workers) {
+      throw new RangeError(
+        `a gang of ${hartCount} vCPUs needs as many workers; the pool has ${this.workers}`,
+      );
+    }
+    const load = this.load.slice();
+    const owners: number[] = [];
+    for (let i = 0; i < hartCount; i++) {
+      let best = -1;
+      for (let w = 0; w < this.workers; w++) {
+        if (gang && owners.includes(w)) continue;
+        if (best < 0 || load[w] < load[best]) best = w;
+      }
+      owners.push(best);
+      load[best]++;
+    }
+    return owners;
+  }
+
+  /**
+   * Hands a VM's harts to their workers: `inits(vmId)` gives, per worker, what it needs (only
+   * workers that run harts of the VM). Messages from those workers about the VM go to
+   * `listener`. Returns the VM's id; call {@link release} after its last `done`.
+   */
+  async attach(
+    owners: readonly number[],
+    gang: boolean,
+    inits: (vmId: number) => Map<number, VcpuVmInit>,
+    listener: (worker: number, message: VcpuWorkerMessage) => void,
+  ): Promise<number> {
+    if (this.closed) throw new Error("the vCPU pool is closed");
+    const id = this.nextVmId++;
+    if (gang) {
+      const count = this.words[P_GANG_COUNT];
+      if (count >= MAX_GANG_VMS) throw new RangeError(`a pool gang-schedules at most ${MAX_GANG_VMS} VMs`);
+      this.words[P_GANG_IDS + count] = id;
+      Atomics.store(this.words, P_GANG_COUNT, count + 1);
+    }
+    for (const w of owners) this.load[w]++;
+    this.vms.set(id, { owners, gang, listener });
+    const threads = await this.start();
+    for (const [w, vm] of inits(id)) {
+      threads[w].postMessage({ type: "attach", vm } satisfies VcpuWorkerRequest);
+      Atomics.add(this.words, workerWordIndex(w, W_MAIL), 1);
+      kickWorker(this.words, w);
+    }
+    return id;
+  }
+
+  /** Forgets a VM whose workers have all handed its harts back. */
+  release(vmId: number): void {
+    const vm = this.vms.get(vmId);
+    if (vm === undefined) return;
+    this.vms.delete(vmId);
+    for (const w of vm.owners) this.load[w]--;
+    if (vm.gang) {
+      const count = this.words[P_GANG_COUNT];
+      const ids = Array.from(this.words.subarray(P_GANG_IDS, P_GANG_IDS + count)).filter((g) => g !== vmId);
+      this.words.set(ids, P_GANG_IDS);
+      Atomics.store(this.words, P_GANG_COUNT, ids.length);
+    }
+  }
+
+  /** Stops the workers (VMs still attached lose their threads: stop them first). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const threads = this.threads;
+    this.threads = undefined;
+    if (threads !== undefined) await Promise.all((await threads).map((t) => t.terminate()));
+  }
+
+  private start(): Promise<Worker[]> {
+    this.threads ??= (async () => {
+      const url = await workerEntry();
+      return Array.from({ length: this.workers }, (_, w) => {
+        const init: VcpuWorkerInit = {
+          workerIndex: w,
+          pool: this.buffer,
+          policy: this.policy,
+          timesliceNs: this.timesliceNs,
+          epochMs: this.epochMs,
+          sliceInstructions: this.sliceInstructions,
+        };
+        const worker = new Worker(url, { workerData: init });
+        worker.on("message", (m: VcpuWorkerMessage) => this.dispatch(w, m));
+        worker.on("error", (e) => this.fail(w, e instanceof Error ? e.message : String(e)));
+        worker.on("exit", (code) => {
+          if (!this.closed) this.fail(w, `exited with code ${code}`);
+        });
+        return worker;
+      });
+    })();
+    return this.threads;
+  }
+
+  private dispatch(worker: number, m: VcpuWorkerMessage): void {
+    if (m.vm < 0) {
+      this.fail(worker, m.type === "error" ? m.message : "failed");
+      return;
+    }
+    this.vms.get(m.vm)?.listener(worker, m);
+  }
+
+  /** A worker died: every VM with harts on it ends with the error. */
+  private fail(worker: number, message: string): void {
+    for (const [id, vm] of this.vms) {
+      if (vm.owners.includes(worker)) vm.listener(worker, { type: "error", vm: id, message });
+    }
+  }
+}
