@@ -20,6 +20,13 @@ export const virtPrograms = [
   "profile-spin",
 ] as const;
 
+/** Plain-assembly programs every hart runs from `_start`; they never exit (see the README). */
+export const smpPrograms = ["spinlock-smp"] as const;
+
+/** `spinlock-smp`: the lock word and the counter of lock handovers, in guest physical memory. */
+export const SPINLOCK_SMP_LOCK = 0x8010_0000;
+export const SPINLOCK_SMP_COUNTER = 0x8010_0040;
+
 /** Programs that use only the HTIF tohost/fromhost mailbox. */
 export const htifPrograms = ["hello-htif", "htif-p-pass", "htif-p-fail"] as const;
 
@@ -28,7 +35,8 @@ export const selfCheckingPrograms = ["isa-int", "isa-atomic", "isa-priv", "isa-m
 
 export type VirtProgram = (typeof virtPrograms)[number];
 export type HtifProgram = (typeof htifPrograms)[number];
-export type GuestProgram = VirtProgram | HtifProgram;
+export type SmpProgram = (typeof smpPrograms)[number];
+export type GuestProgram = VirtProgram | HtifProgram | SmpProgram;
 
 export function guestProgramPath(name: GuestProgram): string {
   return join(guestBuildDir, `${name}.elf`);

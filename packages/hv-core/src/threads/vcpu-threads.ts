@@ -78,16 +78,18 @@ const waitAsync = (
 ).waitAsync;
 
 /**
- * Runs a VM's harts on `worker_threads` (DESIGN §4): hart `i` runs on worker `i % threads`, over
- * the VM's shared memory. Each worker serves its harts' SBI calls, MMU and timers itself; the
- * devices stay on this thread, where device-register accesses arrive as exits (writes posted,
- * reads answered). Interrupt controllers on this thread drive the harts through
- * {@link targets}; a worker whose harts all wait in `wfi` sleeps until a deadline or a post.
+ * Runs a VM's harts on the worker threads of a {@link VcpuPool} (DESIGN §4), over the VM's
+ * shared memory: the pool places each hart on its least loaded worker. Each worker serves its
+ * harts' SBI calls, MMU and timers itself; the devices stay on this thread, where
+ * device-register accesses arrive as exits (writes posted, reads answered). Interrupt
+ * controllers on this thread drive the harts through {@link targets}; a worker whose harts all
+ * wait in `wfi` sleeps until a deadline or a post.
  *
  * @example
- * const control = VcpuThreads.createControl(2, 2);
+ * const pool = new VcpuPool({ workers: 2 });
+ * const control = VcpuThreads.createControl(2, pool);
  * const plic = new Plic(config, VcpuThreads.targets(control));
- * const threads = new VcpuThreads({ memory, harts, control, regions, clock, ... });
+ * const threads = new VcpuThreads({ memory, harts, pool, control, regions, clock, ... });
  * setTimeout(() => threads.stop(), 10_000);
  * await threads.run(); // the harts' final states are back in `harts`
  */

@@ -1,7 +1,8 @@
 /**
- * Entry of a vCPU worker thread (see {@link VcpuThreads}): runs some of a VM's harts over the
- * VM's shared memory. SBI calls, the MMU, timers and interrupts taken are served here; device
- * registers are exits to the main thread. Everything it needs arrives in `workerData`.
+ * Entry of a vCPU worker thread of a {@link VcpuPool}: runs the harts of the VMs placed on it,
+ * each over its VM's shared memory, shared by the pool's policy. SBI calls, the MMU, timers and
+ * interrupts taken are served here; device registers are exits to each VM's main thread. The
+ * pool settings arrive in `workerData`, VMs as `attach` mail.
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { TLB_FLUSH_REMOTE } from "../hart/constants.js";
@@ -248,8 +249,6 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
   // Levels from before the hart's reset inside `restoreState` are driven again.
   for (const id of local) applied[id] = 0;
 
-  const runnable = (h: Hart) =>
-    !exiting && !h.waiting && !h.stopRequested && (sbi === undefined || sbi.isRunnable(h.hartId));
   const ctx: VmContext = {
     id: init.vmId,
     control,
@@ -259,7 +258,9 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
     applyEvents,
     isExiting: () => exiting,
     current: -1,
-    known: harts.map(runnable),
+    known: harts.map(
+      (h) => !h.waiting && !h.stopRequested && (sbi === undefined || sbi.isRunnable(h.hartId)),
+    ),
     published: new Float64Array(harts.length),
   };
   return ctx;
