@@ -23,11 +23,14 @@ describe("parseBenchArgs", () => {
       repeat: 2,
       guests: "/g",
     });
+    expect(parseBenchArgs(["--only", "smp"]).only).toBe("smp");
+    expect(parseBenchArgs(["--only", "sched"]).only).toBe("sched");
+    expect(parseBenchArgs(["--only=idle"]).only).toBe("idle");
     expect(parseBenchArgs(["-h"]).help).toBe(true);
   });
 
   it.each([
-    [["--only", "gpu"], /cpu, linux, io or idle/],
+    [["--only", "gpu"], /cpu, linux, io, idle, smp or sched/],
     [["--only"], /needs a value/],
     [["--only", "--json"], /needs a value/],
     [["--repeat", "0"], /whole number/],

@@ -1,5 +1,7 @@
 /** Which benchmarks to run, parsed from the command line. */
-export type BenchName = "cpu" | "linux" | "io" | "idle";
+export type BenchName = "cpu" | "linux" | "io" | "idle" | "smp" | "sched";
+
+const BENCH_NAMES: readonly BenchName[] = ["cpu", "linux", "io", "idle", "smp", "sched"];
 
 export interface BenchOptions {
   /** Run only this benchmark; undefined runs all. */
@@ -12,9 +14,9 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-export const BENCH_USAGE = `usage: pnpm bench [--only cpu|linux|io|idle] [--repeat N] [--json] [--guests DIR]
+export const BENCH_USAGE = `usage: pnpm bench [--only cpu|linux|io|idle|smp|sched] [--repeat N] [--json] [--guests DIR]
 
-  --only cpu|linux|io|idle  run one benchmark (default: all)
+  --only NAME       run one benchmark: cpu, linux, io, idle, smp or sched (default: all)
   --repeat N        run each side N times and keep the best (default 1)
   --json            print machine-readable results on stdout
   --guests DIR      Linux guest directory with Image and initramfs.cpio.gz
@@ -58,10 +60,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     switch (flag) {
       case "--only": {
         const name = value();
-        if (name !== "cpu" && name !== "linux" && name !== "io" && name !== "idle") {
-          throw new UsageError(`--only takes cpu, linux, io or idle, not "${name}"`);
+        const known = BENCH_NAMES.find((b) => b === name);
+        if (known === undefined) {
+          throw new UsageError(`--only takes cpu, linux, io, idle, smp or sched, not "${name}"`);
         }
-        only = name;
+        only = known;
         break;
       }
       case "--repeat": {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { corePercent, formatIdleReport, procCpuSeconds } from "./idle-bench.js";
+import { corePercent, formatIdleReport, IDLE_VARIANTS, procCpuSeconds } from "./idle-bench.js";
 
 describe("idle benchmark", () => {
   it("turns CPU seconds over wall seconds into percent of one core", () => {
@@ -12,9 +12,27 @@ describe("idle benchmark", () => {
     expect(procCpuSeconds(stat)).toBe(3);
   });
 
-  it("prints both sides as percent of a core", () => {
-    const text = formatIdleReport({ monovisor: 1.25, qemu: 3, windowSeconds: 5, notes: ["n"] });
-    expect(text).toMatch(/host CPU over 5 s, % of one core\s+1\.3 %\s+3\.0 %/);
+  it("measures a 1-hart guest and a 2-hart guest on 2 threads, each next to a matching qemu -smp", () => {
+    expect(IDLE_VARIANTS.map((v) => [v.hartCount, v.threads])).toEqual([
+      [1, 0],
+      [2, 2],
+    ]);
+    for (const v of IDLE_VARIANTS) expect(v.title).toContain(`qemu -smp ${v.hartCount}`);
+  });
+
+  it("prints a row per guest with both sides as percent of a core", () => {
+    const [one, two] = IDLE_VARIANTS;
+    const text = formatIdleReport({
+      rows: [
+        { ...one, monovisor: 1.25, qemu: 3 },
+        { ...two, monovisor: undefined, qemu: 0.4 },
+      ],
+      windowSeconds: 5,
+      notes: ["n"],
+    });
+    expect(text).toContain("host CPU over 5 s, % of one core");
+    expect(text).toMatch(/1 hart, threads: 0 \(qemu -smp 1\)\s+1\.3 %\s+3\.0 %/);
+    expect(text).toMatch(/2 harts, threads: 2 \(qemu -smp 2\)\s+-\s+0\.4 %/);
     expect(text).toContain("* n");
   });
 });

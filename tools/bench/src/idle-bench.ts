@@ -4,13 +4,31 @@ import { join } from "node:path";
 import { VirtMachine } from "@monovisor/devmodel";
 import type { BenchContext } from "./context.js";
 import { linuxGuestCandidates } from "./paths.js";
-import { QEMU_MISSING } from "./qemu.js";
+import { QEMU_MISSING, tail } from "./qemu.js";
 import { formatTable } from "./table.js";
 
+/** One guest shape: monovisor's harts and threads, QEMU's `-smp`. */
+export interface IdleVariant {
+  readonly id: string;
+  readonly title: string;
+  readonly hartCount: number;
+  /** `VirtMachine`'s `threads`. */
+  readonly threads: number;
+}
+
+export const IDLE_VARIANTS: readonly IdleVariant[] = [
+  { id: "idle-1-hart", title: "1 hart, threads: 0 (qemu -smp 1)", hartCount: 1, threads: 0 },
+  { id: "idle-2-harts-2-threads", title: "2 harts, threads: 2 (qemu -smp 2)", hartCount: 2, threads: 2 },
+];
+
 /** Host CPU used by a booted guest sitting at its shell, in percent of one core. */
-export interface IdleResult {
+export interface IdleRow extends IdleVariant {
   readonly monovisor: number | undefined;
   readonly qemu: number | undefined;
+}
+
+export interface IdleResult {
+  readonly rows: readonly IdleRow[];
   readonly windowSeconds: number;
   readonly notes: readonly string[];
 }
@@ -43,7 +61,11 @@ function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
   });
 }
 
-async function monovisorIdle(kernel: Uint8Array, initrd: Uint8Array): Promise<number | string> {
+async function monovisorIdle(
+  kernel: Uint8Array,
+  initrd: Uint8Array,
+  variant: IdleVariant,
+): Promise<number | string> {
   let console = "";
   const decoder = new TextDecoder();
   const vm = new VirtMachine({
@@ -51,7 +73,8 @@ async function monovisorIdle(kernel: Uint8Array, initrd: Uint8Array): Promise<nu
     initrd,
     cmdline: "console=ttyS0 quiet",
     memoryBytes: 256 * 1024 * 1024,
-    hartCount: 1,
+    hartCount: variant.hartCount,
+    threads: variant.threads,
     console: {
       write: (b) => {
         console += decoder.decode(b, { stream: true });
@@ -63,7 +86,7 @@ async function monovisorIdle(kernel: Uint8Array, initrd: Uint8Array): Promise<nu
   if (!ready) {
     vm.stop();
     await running;
-    return "the guest did not reach its shell";
+    return `the guest did not reach its shell: ${tail(console)}`;
   }
   // Let boot-time work (deferred probes, RCU) settle before measuring.
   await new Promise((r) => setTimeout(r, 1000));
@@ -77,11 +100,16 @@ async function monovisorIdle(kernel: Uint8Array, initrd: Uint8Array): Promise<nu
   return corePercent((cpu.user + cpu.system) / 1e6, wall);
 }
 
-async function qemuIdle(qemu: string, kernelPath: string, initrdPath: string): Promise<number | string> {
+async function qemuIdle(
+  qemu: string,
+  kernelPath: string,
+  initrdPath: string,
+  smp: number,
+): Promise<number | string> {
   const child = spawn(
     qemu,
     [
-      ...["-M", "virt", "-smp", "1", "-m", "256M", "-nographic", "-no-reboot"],
+      ...["-M", "virt", "-smp", String(smp), "-m", "256M", "-nographic", "-no-reboot"],
       ...["-kernel", kernelPath, "-initrd", initrdPath, "-append", "console=ttyS0 quiet"],
     ],
     { stdio: ["pipe", "pipe", "pipe"] },
@@ -115,48 +143,51 @@ export async function runIdleBench(ctx: BenchContext, guestDir: string | undefin
   const dir = (guestDir === undefined ? linuxGuestCandidates(ctx.root, process.env) : [guestDir]).find((d) =>
     existsSync(join(d, "Image")),
   );
+  const blank = (v: IdleVariant): IdleRow => ({ ...v, monovisor: undefined, qemu: undefined });
   if (dir === undefined) {
-    return {
-      monovisor: undefined,
-      qemu: undefined,
-      windowSeconds: WINDOW_MS / 1000,
-      notes: ["idle: no guest"],
-    };
+    return { rows: IDLE_VARIANTS.map(blank), windowSeconds: WINDOW_MS / 1000, notes: ["idle: no guest"] };
   }
   const kernelPath = join(dir, "Image");
   const initrdPath = join(dir, "initramfs.cpio.gz");
-  ctx.progress("idle: monovisor");
-  const mono = await monovisorIdle(
-    new Uint8Array(readFileSync(kernelPath)),
-    new Uint8Array(readFileSync(initrdPath)),
-  );
-  if (typeof mono === "string") notes.push(`idle: monovisor: ${mono}`);
-  let qemu: number | string | undefined;
-  if (ctx.qemu === undefined) notes.push(`idle: ${QEMU_MISSING}`);
-  else {
-    ctx.progress("idle: qemu");
-    qemu = await qemuIdle(ctx.qemu, kernelPath, initrdPath);
-    if (typeof qemu === "string") notes.push(`idle: qemu: ${qemu}`);
+  const kernel = new Uint8Array(readFileSync(kernelPath));
+  const initrd = new Uint8Array(readFileSync(initrdPath));
+  const rows: IdleRow[] = [];
+  for (const variant of IDLE_VARIANTS) {
+    ctx.progress(`idle: monovisor, hartCount ${variant.hartCount}, threads ${variant.threads}`);
+    const mono = await monovisorIdle(kernel, initrd, variant).catch(
+      (error: unknown) => `threw ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (typeof mono === "string") notes.push(`idle: monovisor, ${variant.title}: ${mono}`);
+    let qemu: number | string | undefined;
+    if (ctx.qemu !== undefined) {
+      ctx.progress(`idle: qemu -smp ${variant.hartCount}`);
+      qemu = await qemuIdle(ctx.qemu, kernelPath, initrdPath, variant.hartCount);
+      if (typeof qemu === "string") notes.push(`idle: qemu, ${variant.title}: ${qemu}`);
+    }
+    rows.push({
+      ...variant,
+      monovisor: typeof mono === "number" ? mono : undefined,
+      qemu: typeof qemu === "number" ? qemu : undefined,
+    });
   }
-  notes.push("idle: monovisor's figure is this whole process (the benchmark runner included)");
-  return {
-    monovisor: typeof mono === "number" ? mono : undefined,
-    qemu: typeof qemu === "number" ? qemu : undefined,
-    windowSeconds: WINDOW_MS / 1000,
-    notes,
-  };
+  if (ctx.qemu === undefined) notes.push(`idle: ${QEMU_MISSING}`);
+  // process.cpuUsage() counts every thread of the process, so the vCPU workers are in it.
+  notes.push(
+    "idle: monovisor's figure is this whole process, its vCPU threads and the benchmark runner included",
+  );
+  return { rows, windowSeconds: WINDOW_MS / 1000, notes };
 }
 
-/** The idle table. */
+/** The idle table: a row per guest shape. */
 export function formatIdleReport(r: IdleResult): string {
   const cell = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} %`);
   const table = formatTable(
     [
-      { header: "idle guest at its shell" },
+      { header: `idle guest at its shell: host CPU over ${r.windowSeconds} s, % of one core` },
       { header: "monovisor", align: "right" },
       { header: "qemu", align: "right" },
     ],
-    [[`host CPU over ${r.windowSeconds} s, % of one core`, cell(r.monovisor), cell(r.qemu)]],
+    r.rows.map((row) => [row.title, cell(row.monovisor), cell(row.qemu)]),
   );
   return `\n${table}\n${r.notes.map((n) => `* ${n}`).join("\n")}\n`;
 }

@@ -5,6 +5,12 @@ export interface LinuxBootRequest {
   readonly initrd: Uint8Array;
   readonly cmdline: string;
   readonly memoryBytes: number;
+  /** Harts (default 1). */
+  readonly hartCount?: number;
+  /** `VirtMachine`'s `threads`: worker threads for the harts; 0 or absent runs them on this thread. */
+  readonly threads?: number;
+  /** Sees the console as it arrives, for measurements keyed to guest output. */
+  readonly onConsole?: (text: string) => void;
   /** Stop the guest after this long. */
   readonly timeoutMs: number;
 }
@@ -34,7 +40,7 @@ export function describeExit(exit: VirtMachineExit, timedOut: boolean): string {
   }
 }
 
-/** Boots the shared Linux guest on one hart of the `virt` board and collects its console. */
+/** Boots the shared Linux guest on the `virt` board (one hart unless asked) and collects its console. */
 export async function bootLinux(request: LinuxBootRequest): Promise<LinuxBootOutcome> {
   const decoder = new TextDecoder();
   let console = "";
@@ -43,10 +49,13 @@ export async function bootLinux(request: LinuxBootRequest): Promise<LinuxBootOut
     initrd: request.initrd,
     cmdline: request.cmdline,
     memoryBytes: request.memoryBytes,
-    hartCount: 1,
+    hartCount: request.hartCount ?? 1,
+    threads: request.threads ?? 0,
     console: {
       write: (bytes) => {
-        console += decoder.decode(bytes, { stream: true });
+        const text = decoder.decode(bytes, { stream: true });
+        console += text;
+        request.onConsole?.(text);
       },
     },
   });

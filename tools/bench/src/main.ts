@@ -8,6 +8,8 @@ import { repoRoot } from "./paths.js";
 import { findQemu } from "./qemu.js";
 import { formatReport, jsonReport } from "./report.js";
 import type { BenchResult } from "./result.js";
+import { formatSchedReport, runSchedBench, type SchedResult } from "./sched-bench.js";
+import { formatSmpReport, runSmpBench, type SmpResult } from "./smp-bench.js";
 
 function parseOrExit(argv: readonly string[]): BenchOptions {
   try {
@@ -41,16 +43,25 @@ async function main(): Promise<number> {
     io.push(...(await runIoBench(ctx, options.guests)));
   let idle: IdleResult | undefined;
   if (options.only === undefined || options.only === "idle") idle = await runIdleBench(ctx, options.guests);
+  let smp: SmpResult | undefined;
+  if (options.only === undefined || options.only === "smp") smp = await runSmpBench(ctx, options.guests);
+  let sched: SchedResult | undefined;
+  if (options.only === undefined || options.only === "sched") sched = await runSchedBench(ctx);
 
   if (options.json) {
     const report = JSON.parse(jsonReport(results, options.repeat)) as Record<string, unknown>;
-    process.stdout.write(`${JSON.stringify({ ...report, io, idle: idle ?? null }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, io, idle: idle ?? null, smp: smp ?? null, sched: sched ?? null }, null, 2)}\n`,
+    );
   } else {
     if (results.length > 0) process.stdout.write(formatReport(results, options.repeat));
     if (io.length > 0) process.stdout.write(formatIoReport(io));
     if (idle !== undefined) process.stdout.write(formatIdleReport(idle));
+    if (smp !== undefined) process.stdout.write(formatSmpReport(smp));
+    if (sched !== undefined) process.stdout.write(formatSchedReport(sched));
   }
-  return results.some((r) => r.failed) || io.some((r) => r.failed) ? 1 : 0;
+  const failed = results.some((r) => r.failed) || io.some((r) => r.failed) || smp?.failed === true;
+  return failed ? 1 : 0;
 }
 
 process.exitCode = await main();
