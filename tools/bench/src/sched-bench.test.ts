@@ -12,11 +12,11 @@ describe("sched bench", () => {
   it("prints the fairness and the gang tables with their notes", () => {
     const text = formatSchedReport({
       fairness: fairness([512, 256], [2_000_000, 1_000_000]),
-      gang: { credit: 90_000, gang: 126_000 },
+      gang: { credit: 90_000, creditPause: 135_000, gang: 126_000 },
       notes: ["sched: a note"],
     });
     expect(text).toMatch(/512:256\s+2\.00:1\s+0\.0 %/);
-    expect(text).toMatch(/lock handovers per second\s+90,000\s+126,000\s+1\.40x/);
+    expect(text).toMatch(/lock handovers per second\s+90,000\s+135,000 \(1\.50x\)\s+126,000 \(1\.40x\)/);
     expect(text).toContain("* sched: a note");
   });
 

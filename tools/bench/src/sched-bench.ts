@@ -24,8 +24,9 @@ export interface FairnessResult {
 }
 
 export interface GangResult {
-  /** Lock handovers per second, all VMs together, under each policy. */
+  /** Lock handovers per second, all VMs together: credit, credit with `pause` yields, gang. */
   readonly credit: number;
+  readonly creditPause: number;
   readonly gang: number;
 }
 
@@ -113,9 +114,11 @@ export async function runSchedBench(ctx: BenchContext): Promise<SchedResult> {
     }
   }
 
-  const throughput = async (policy: "credit" | "gang"): Promise<number> => {
-    ctx.progress(`sched: spinlock, 2 VMs x 2 harts on 2 workers, ${policy}`);
-    const pool = new VcpuPool({ workers: 2, policy });
+  const throughput = async (policy: "credit" | "gang", pauseYield: boolean): Promise<number> => {
+    ctx.progress(
+      `sched: spinlock, 2 VMs x 2 harts on 2 workers, ${policy}${pauseYield ? " with pause yields" : ""}`,
+    );
+    const pool = new VcpuPool({ workers: 2, policy, pauseYield });
     try {
       const vms = await runOnPool(pool, elf, [{ harts: 2 }, { harts: 2 }]);
       return vms.reduce((sum, vm) => sum + handovers(vm), 0) / (WINDOW_MS / 1000);
@@ -125,7 +128,11 @@ export async function runSchedBench(ctx: BenchContext): Promise<SchedResult> {
   };
   let gang: GangResult | undefined;
   try {
-    gang = { credit: await throughput("credit"), gang: await throughput("gang") };
+    gang = {
+      credit: await throughput("credit", false),
+      creditPause: await throughput("credit", true),
+      gang: await throughput("gang", false),
+    };
   } catch (error) {
     notes.push(`sched: gang: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -133,6 +140,10 @@ export async function runSchedBench(ctx: BenchContext): Promise<SchedResult> {
     `sched: each scenario runs ${WINDOW_MS / 1000} s; time slices 1 ms; the guests are tools/guest-programs/programs/spinlock-smp.S`,
   );
   return { fairness: fair, gang, notes };
+}
+
+function times(value: number, base: number): string {
+  return base > 0 ? `${(value / base).toFixed(2)}x` : "-";
 }
 
 /** The scheduler tables. */
@@ -166,15 +177,15 @@ export function formatSchedReport(r: SchedResult): string {
         [
           { header: "spinlock, 2 VMs x 2 harts, 2 workers" },
           { header: "credit", align: "right" },
+          { header: "+ pause yields", align: "right" },
           { header: "gang", align: "right" },
-          { header: "gang / credit", align: "right" },
         ],
         [
           [
             "lock handovers per second",
             Math.round(g.credit).toLocaleString("en-US"),
-            Math.round(g.gang).toLocaleString("en-US"),
-            g.credit > 0 ? `${(g.gang / g.credit).toFixed(2)}x` : "-",
+            `${Math.round(g.creditPause).toLocaleString("en-US")} (${times(g.creditPause, g.credit)})`,
+            `${Math.round(g.gang).toLocaleString("en-US")} (${times(g.gang, g.credit)})`,
           ],
         ],
       ),

@@ -78,6 +78,8 @@ const ACCESS_LOAD = 1;
 const ACCESS_STORE = 2;
 const PAGE_FAULT_CAUSE = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
 const ACCESS_FAULT_CAUSE = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
+/** `pause` (`fence w,0`): the Zihintpause spin-wait hint. */
+const PAUSE_INSTRUCTION = 0x0100000f;
 const TWO32 = 4294967296;
 const SLOTS_PER_PAGE = 2048;
 /** Set in a write-TLB tag whose page holds decoded code: the fast path misses, the slow path skips the walk. */
@@ -202,6 +204,13 @@ export class Hart implements InterruptTarget {
   waiting = false;
   /** Set by the machine to make {@link run} return at the next block boundary. */
   stopRequested = false;
+  /**
+   * With shared memory: `pause` ends the current run (setting {@link yieldRequested}) so a
+   * scheduler can give the thread to another vCPU. Set by whoever runs the hart.
+   */
+  pauseYields = false;
+  /** A `pause` ended the last run early (see {@link pauseYields}); the runner clears it. */
+  yieldRequested = false;
 
   // Result registers of out-of-line helpers.
   ldLo = 0;
@@ -478,7 +487,7 @@ export class Hart implements InterruptTarget {
         const cause = this.pendingInterrupt();
         if (cause >= 0) this.trap(cause, true, 0, 0);
       }
-      if (this.waiting || this.stopRequested) break;
+      if (this.waiting || this.stopRequested || this.yieldRequested) break;
       const pcLo = this.pcLo;
       const ix = (pcLo >>> 12) & (TLB_SIZE - 1);
       if (
@@ -571,6 +580,8 @@ export class Hart implements InterruptTarget {
     const succ = (inst >>> 20) & 0xf;
     const pred = (inst >>> 24) & 0xf;
     if (succ !== 0 && pred !== 0) d[s] = Op.FENCE_SHARED;
+    // Zihintpause, as Linux's cpu_relax() spins: the scheduler may want the thread back.
+    else if (inst === PAUSE_INSTRUCTION) d[s] = Op.PAUSE;
   }
 
   /** A full host memory barrier: a sequentially consistent read-modify-write on this hart's word. */

@@ -254,6 +254,7 @@ export enum Op {
   FCVT_D_S = 204,
   /** `fence` on a hart whose memory other threads share: a host barrier (see Hart.decodeSharedFence). */
   FENCE_SHARED = 205,
+  PAUSE = 206,
 }
 
 /** Size of the direct-mapped software TLBs (entries); a power of two. */
@@ -1251,6 +1252,11 @@ function execSlow(h: Hart, op: number, d: Int32Array, s: number): number {
     case Op.FENCE_SHARED:
       h.hostFence();
       return SLOW_CONTINUE;
+    case Op.PAUSE:
+      // A spin-wait hint: while other vCPUs want this thread, end the slice so they get it.
+      if (!h.pauseYields) return SLOW_CONTINUE;
+      h.yieldRequested = true;
+      return SLOW_EXIT_NEXT;
     default:
       if (op >= Op.LR_W && op <= Op.AMOMAXU_D) return execAmo(h, op, rd, a, ah, b, bh);
       if (op >= Op.FLW) {

@@ -24,6 +24,8 @@ export interface VcpuWorkerInit {
   readonly epochMs: number;
   /** Instructions between looks at posted events. */
   readonly sliceInstructions: number;
+  /** Under `credit`, `pause` hands the worker to another runnable vCPU. */
+  readonly pauseYield: boolean;
 }
 
 /** One VM's harts for one worker (structured-cloned; buffers are shared). */

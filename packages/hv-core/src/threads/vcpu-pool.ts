@@ -29,6 +29,11 @@ export interface VcpuPoolOptions {
   readonly timesliceNs?: number;
   /** Instructions a hart runs between looks at posted events (default 20 000). */
   readonly sliceInstructions?: number;
+  /**
+   * Under `credit`: a hart that executes `pause` (Linux spins with it) gives its worker to
+   * another runnable vCPU there at once instead of spinning out its slice (default true).
+   */
+  readonly pauseYield?: boolean;
 }
 
 let sourceWorker: Promise<URL> | undefined;
@@ -90,6 +95,7 @@ export class VcpuPool {
   readonly policy: "credit" | "gang";
   readonly timesliceNs: number;
   readonly sliceInstructions: number;
+  readonly pauseYield: boolean;
   /** The pool block: worker wake and mail words, the gang table. */
   readonly buffer: SharedArrayBuffer;
   private readonly words: Int32Array;
@@ -109,6 +115,7 @@ export class VcpuPool {
     this.policy = options.policy ?? "credit";
     this.timesliceNs = options.timesliceNs ?? 1_000_000;
     this.sliceInstructions = options.sliceInstructions ?? 20_000;
+    this.pauseYield = options.pauseYield ?? true;
     if (!(this.timesliceNs >= 10_000)) throw new RangeError("the time slice must be at least 10 µs");
     this.buffer = new SharedArrayBuffer(poolBlockBytes(workers));
     this.words = new Int32Array(this.buffer);
@@ -207,6 +214,7 @@ export class VcpuPool {
           timesliceNs: this.timesliceNs,
           epochMs: this.epochMs,
           sliceInstructions: this.sliceInstructions,
+          pauseYield: this.pauseYield,
         };
         const worker = new Worker(url, { workerData: init });
         worker.on("message", (m: VcpuWorkerMessage) => this.dispatch(w, m));

@@ -347,6 +347,14 @@ function main(init: VcpuWorkerInit): void {
     }
   };
 
+  /** True when a vCPU other than `ctx`'s `index`-th hart could use this worker now. */
+  const othersRunnable = (ctx: VmContext, index: number): boolean => {
+    for (const c of vms) {
+      for (let i = 0; i < c.known.length; i++) if (c.known[i] && (c !== ctx || i !== index)) return true;
+    }
+    return false;
+  };
+
   /** Gang policy: the VM whose slot it is, by the clock every worker shares; -1 for none. */
   const gangVm = (now: number): number => {
     const count = Atomics.load(pool, P_GANG_COUNT);
@@ -393,14 +401,21 @@ function main(init: VcpuWorkerInit): void {
       ctx.applyEvents(id);
       const until = now + pick.runNs;
       ctx.current = id;
-      // Slices until the time is up, the hart stops being runnable, or something is posted to
-      // this worker (a hart here may have woken and deserve the thread).
+      // A spinning hart (`pause`) gives the thread up while other vCPUs here could run.
+      h.pauseYields = init.policy === "credit" && init.pauseYield && othersRunnable(ctx, i);
+      // Slices until the time is up, the hart stops being runnable or spins, or something is
+      // posted to this worker (a hart here may have woken and deserve the thread).
       while (runnable(ctx, h)) {
         h.run(init.sliceInstructions);
         now = nowNs();
+        if (h.yieldRequested) {
+          h.yieldRequested = false;
+          if (sched.yieldHint(ctx.id, i, now)) break;
+        }
         if (now >= until || Atomics.load(pool, wake) !== seen) break;
         ctx.applyEvents(id);
       }
+      h.pauseYields = false;
       ctx.current = -1;
       control.setInGuest(id, false);
       const n = h.instret;
