@@ -31,6 +31,28 @@ function hv(args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+describe("hv run --threads", () => {
+  const base = { kernel, bios: "none", mem: "16M" };
+
+  it("passes a thread count of at most one per hart, and none by default", () => {
+    expect(guestConfig(base, "usage").threads).toBeUndefined();
+    expect(guestConfig({ ...base, cpus: "4", threads: "2" }, "usage").threads).toBe(2);
+    expect(guestConfig({ ...base, cpus: "2", threads: "8" }, "usage").threads).toBe(2);
+    expect(guestConfig({ ...base, threads: "0" }, "usage").threads).toBeUndefined();
+  });
+
+  it("refuses counts that are not 0..8, and deterministic mode with threads", () => {
+    for (const bad of ["two", "-1", "1.5", "9"]) {
+      expect(() => guestConfig({ ...base, threads: bad }, "usage")).toThrow(
+        /--threads: .* is not a thread count/,
+      );
+    }
+    expect(() => guestConfig({ ...base, threads: "2", deterministic: true }, "usage")).toThrow(
+      /deterministic mode runs every hart on one thread/,
+    );
+  });
+});
+
 describe("hv run --deterministic", () => {
   const base = { kernel, bios: "none", mem: "16M" };
 
