@@ -160,11 +160,12 @@ export class VcpuThreads {
   /** Attaches the VM to the pool and serves its exits until its harts stop. Rejects if a worker fails. */
   async run(): Promise<void> {
     if (this.running) throw new Error("the vCPU threads are already running");
-    this.running = true;
     const o = this.options;
     const control = o.control;
     const gang = o.gang ?? o.harts.length > 1;
+    // Throws before anything starts when the pool cannot hold the VM (a gang too large).
     const owners = o.pool.place(o.harts.length, gang && o.pool.policy === "gang");
+    this.running = true;
     owners.forEach((w, id) => {
       control.setOwner(id, w);
     });
