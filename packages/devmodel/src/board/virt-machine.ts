@@ -139,6 +139,8 @@ export interface VirtMachineConfig {
   readonly weight?: number;
   /** With `pool`: at most this much CPU, in percent of one worker (0 = no cap). */
   readonly cap?: number;
+  /** With `pool` or `threads`: `affinity[i]` lists the worker threads hart i may run on. */
+  readonly affinity?: readonly (readonly number[] | undefined)[];
 }
 
 /** Why {@link VirtMachine.run} returned. */
@@ -235,6 +237,7 @@ export class VirtMachine {
   private readonly ownPool: boolean = false;
   private readonly weight: number | undefined;
   private readonly cap: number | undefined;
+  private readonly affinity: VirtMachineConfig["affinity"];
   private sbiShared: SharedArrayBuffer | undefined;
   private deviceTimer: ReturnType<typeof setTimeout> | undefined;
   private deviceTasksQueued = false;
@@ -309,6 +312,7 @@ export class VirtMachine {
       this.ownPool = config.pool === undefined;
       this.weight = config.weight;
       this.cap = config.cap;
+      this.affinity = config.affinity;
       this.control = VcpuThreads.createControl(hartCount, this.pool);
     }
     const harts: Hart[] = [];
@@ -833,6 +837,7 @@ export class VirtMachine {
       closePool: this.ownPool,
       weight: this.weight,
       cap: this.cap,
+      affinity: this.affinity,
       control,
       regions,
       clock: { frequencyHz: clock.frequencyHz, originMs: clock.originMs },

@@ -42,6 +42,18 @@ function spinningVm(pool: VcpuPool, hartCount: number, weight?: number) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("VcpuPool", () => {
+  it("places harts on the least loaded workers they may use", async () => {
+    const pool = new VcpuPool({ workers: 3 });
+    expect(pool.place(4, false)).toEqual([0, 1, 2, 0]);
+    expect(pool.place(2, false, [[2], [1, 2]])).toEqual([2, 1]);
+    expect(pool.place(2, true)).toEqual([0, 1]);
+    // A gang needs distinct workers: two harts pinned to one worker cannot both have it.
+    expect(() => pool.place(2, true, [[1], [1]])).toThrow(/hart 1 has no worker it may run on/);
+    expect(() => pool.place(1, false, [[3]])).toThrow(/affinity names worker 3; the pool has workers 0..2/);
+    expect(() => pool.place(4, true)).toThrow(/a gang of 4 vCPUs needs as many workers; the pool has 3/);
+    await pool.close();
+  });
+
   it("shares one worker between two VMs by weight (credit policy)", async () => {
     const pool = new VcpuPool({ workers: 1 });
     const heavy = spinningVm(pool, 1, 512);

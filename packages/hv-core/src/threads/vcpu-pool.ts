@@ -128,23 +128,38 @@ export class VcpuPool {
   }
 
   /**
-   * Places `hartCount` harts: each on the least loaded worker, lowest index first. A gang VM
+   * Places `hartCount` harts: each on the least loaded worker it may use, lowest index first.
+   * `affinity[i]` lists the workers hart i may run on (hard affinity; missing = any). A gang VM
    * gets distinct workers.
    */
-  place(hartCount: number, gang: boolean): number[] {
+  place(
+    hartCount: number,
+    gang: boolean,
+    affinity: readonly (readonly number[] | undefined)[] = [],
+  ): number[] {
     if (gang && hartCount > this.workers) {
       throw new RangeError(
         `a gang of ${hartCount} vCPUs needs as many workers; the pool has ${this.workers}`,
       );
     }
+    for (const allowed of affinity) {
+      for (const w of allowed ?? []) {
+        if (!Number.isInteger(w) || w < 0 || w >= this.workers) {
+          throw new RangeError(`affinity names worker ${w}; the pool has workers 0..${this.workers - 1}`);
+        }
+      }
+    }
     const load = this.load.slice();
     const owners: number[] = [];
     for (let i = 0; i < hartCount; i++) {
+      const allowed = affinity[i];
       let best = -1;
       for (let w = 0; w < this.workers; w++) {
         if (gang && owners.includes(w)) continue;
+        if (allowed !== undefined && !allowed.includes(w)) continue;
         if (best < 0 || load[w] < load[best]) best = w;
       }
+      if (best < 0) throw new RangeError(`hart ${i} has no worker it may run on`);
       owners.push(best);
       load[best]++;
     }

@@ -46,6 +46,8 @@ export interface VcpuThreadsOptions {
   readonly cap?: number;
   /** Under the pool's gang policy, run this VM's vCPUs together (default: when it has several). */
   readonly gang?: boolean;
+  /** Hard affinity: `affinity[i]` lists the pool workers hart i may run on (missing = any). */
+  readonly affinity?: readonly (readonly number[] | undefined)[];
   readonly regions: readonly ThreadedMmioRegion[];
   /** Time base every thread shares. */
   readonly clock: { readonly frequencyHz: number; readonly originMs: number };
@@ -164,7 +166,7 @@ export class VcpuThreads {
     const control = o.control;
     const gang = o.gang ?? o.harts.length > 1;
     // Throws before anything starts when the pool cannot hold the VM (a gang too large).
-    const owners = o.pool.place(o.harts.length, gang && o.pool.policy === "gang");
+    const owners = o.pool.place(o.harts.length, gang && o.pool.policy === "gang", o.affinity);
     this.running = true;
     owners.forEach((w, id) => {
       control.setOwner(id, w);
