@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Hart } from "../hart/hart.js";
-import { addi, jal, program, RAM_BASE } from "../hart/test-asm.testing.js";
+import { addi, jal, li, lw, program, RAM_BASE } from "../hart/test-asm.testing.js";
 import { MmioBus } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import { WallClock } from "../time/clock.js";
@@ -106,5 +106,47 @@ describe("VcpuPool", () => {
     expect(split / samples).toBeLessThan(0.3);
     // Both VMs got their slots.
     for (const vm of [a, b]) for (const h of vm.harts) expect(h.instret).toBeGreaterThan(1_000_000);
+  }, 20_000);
+
+  it("ends a VM whose device throws with that error, and the shared pool runs on", async () => {
+    const pool = new VcpuPool({ workers: 1 });
+    try {
+      const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount: 1, shared: true });
+      // A loop of reads from a device register: each read waits for the main thread's answer.
+      memory.writeBytes(RAM_BASE, program([li(5, 0x1000_0000), lw(6, 5, 0), jal(0, -4)]));
+      const clock = new WallClock();
+      const hart = new Hart({ memory, bus: new MmioBus(), clock, hartId: 0 });
+      hart.reset(RAM_BASE);
+      const broken = {
+        name: "broken",
+        read(): number {
+          throw new Error("no such register");
+        },
+        write(): void {},
+      };
+      const threads = new VcpuThreads({
+        memory,
+        harts: [hart],
+        pool,
+        control: VcpuThreads.createControl(1, pool),
+        regions: [{ base: 0x1000_0000, size: 0x1000, device: broken }],
+        clock,
+        mTrapsFatal: false,
+        consoleWrite: () => {},
+        consoleRead: () => 0,
+        onSystemReset: () => {},
+        onCrash: () => {},
+      });
+      await expect(threads.run()).rejects.toThrow(/device broken threw: no such register/);
+      // The worker was not left waiting for an answer: another VM runs on it.
+      const next = spinningVm(pool, 1);
+      const run = next.threads.run();
+      await sleep(200);
+      next.threads.stop();
+      await run;
+      expect(next.harts[0].instret).toBeGreaterThan(10_000);
+    } finally {
+      await pool.close();
+    }
   }, 20_000);
 });

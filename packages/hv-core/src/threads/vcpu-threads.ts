@@ -103,6 +103,8 @@ export class VcpuThreads {
   private readonly fastRegions: number[] = [];
   private readonly pendingOutput: number[] = [];
   private running = false;
+  /** The first exception a host-side callback threw while serving exits. */
+  private hostError: Error | undefined;
   /**
    * Per worker, after {@link run}: its scheduler's accounting of this VM (vCPU i = the VM's i-th
    * hart on that worker): CPU time, steal time (runnable while others had the thread), switches.
@@ -262,6 +264,7 @@ export class VcpuThreads {
       if (o.closePool === true) await o.pool.close();
       this.running = false;
     }
+    failure ??= this.hostError;
     if (failure !== undefined) throw failure;
   }
 
@@ -269,9 +272,14 @@ export class VcpuThreads {
     const o = this.options;
     let served = 0;
     for (const consumer of this.consumers.values()) served += consumer.drain(this.handleExit);
-    if (this.pendingOutput.length > 0) {
-      o.consoleWrite(Uint8Array.from(this.pendingOutput));
+    try {
+      this.flushOutput();
+    } catch (error) {
       this.pendingOutput.length = 0;
+      this.hostError ??= new Error(
+        `the console threw: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      o.control.requestStop();
     }
     if (served > 0) {
       this.publish();
@@ -279,7 +287,26 @@ export class VcpuThreads {
     }
   }
 
+  /**
+   * Serves one exit. A host-side callback that throws (a device breaking its contract) must not
+   * leave the vCPU waiting for its reply: the run stops and {@link run} rejects with the error.
+   */
   private readonly handleExit = (kind: number, a: number, b: number, c: number, data: Uint8Array): number => {
+    try {
+      return this.serveExit(kind, a, b, c, data);
+    } catch (error) {
+      const region =
+        kind === EXIT_MMIO_READ || kind === EXIT_MMIO_WRITE ? this.options.regions[a & 0xffff] : undefined;
+      const what = region !== undefined ? `device ${region.device.name}` : "the console";
+      this.hostError ??= new Error(
+        `${what} threw: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      this.options.control.requestStop();
+      return 0;
+    }
+  };
+
+  private serveExit(kind: number, a: number, b: number, c: number, data: Uint8Array): number {
     const o = this.options;
     switch (kind) {
       case EXIT_MMIO_WRITE:
@@ -311,7 +338,7 @@ export class VcpuThreads {
       default:
         return 0;
     }
-  };
+  }
 
   private flushOutput(): void {
     if (this.pendingOutput.length === 0) return;
