@@ -89,4 +89,4 @@ export { VcpuPool } from "./threads/vcpu-pool.js";
 export type { ThreadedMmioRegion, VcpuThreadsOptions } from "./threads/vcpu-threads.js";
 export { VcpuThreads } from "./threads/vcpu-threads.js";
 export type { Clock } from "./time/clock.js";
-export { InstructionClock, VirtualClock, WallClock } from "./time/clock.js";
+export { absoluteOrigin, InstructionClock, VirtualClock, WallClock } from "./time/clock.js";

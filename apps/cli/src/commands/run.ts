@@ -229,7 +229,7 @@ export function guestConfig(values: RunValues, usage: string): GuestConfig {
 }
 
 /** `--threads`: 0 (the main thread) up to one thread per possible hart. */
-function parseThreads(text: string): number {
+export function parseThreads(text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n > VIRT_MAX_HARTS) {
     throw new UsageError(`--threads: '${text}' is not a thread count (0..${VIRT_MAX_HARTS})`);
@@ -269,6 +269,7 @@ export async function bootGuest(
       extra.restoreFrom === undefined
         ? new VirtMachine({ ...machineConfig, virtio: devices.virtio, onWarning: warn, console: output })
         : VirtMachine.fromSnapshot(extra.restoreFrom, {
+            threads: machineConfig.threads,
             virtio: devices.virtio,
             onWarning: warn,
             console: output,

@@ -1,6 +1,7 @@
 import {
   Aclint,
   AclintSswi,
+  absoluteOrigin,
   type Clock,
   createSbiSharedState,
   enterSupervisor,
@@ -126,8 +127,7 @@ export interface VirtMachineConfig {
   /**
    * Runs the harts on this many `worker_threads` of the machine's own (at most one per hart)
    * over shared memory; the devices stay on the calling thread. Default 0: all harts take turns
-   * on the calling thread. Not combinable with `deterministic`, `tracer`, `sampler` or `clock`,
-   * and a threaded machine cannot {@link VirtMachine.pause}.
+   * on the calling thread. Not combinable with `deterministic`, `tracer`, `sampler` or `clock`.
    */
   readonly threads?: number;
   /**
@@ -326,13 +326,7 @@ export class VirtMachine {
         VIRT_INSTRUCTIONS_PER_TICK,
       );
     }
-    // Threads share one time origin: each thread's performance.now() starts elsewhere.
-    this.clock =
-      this.instructionClock ??
-      config.clock ??
-      (this.control !== undefined
-        ? new WallClock(10_000_000, performance.timeOrigin + performance.now())
-        : new WallClock());
+    this.clock = this.instructionClock ?? config.clock ?? new WallClock();
     if (restore !== undefined) {
       if (this.clock.frequencyHz !== restore.state.frequencyHz) {
         throw new VirtConfigError(
@@ -770,7 +764,11 @@ export class VirtMachine {
     if (this.running) throw new Error("the machine is already running");
     this.running = true;
     try {
-      if (this.control !== undefined) await this.runThreaded(this.control);
+      if (this.control !== undefined) {
+        await this.runThreaded(this.control);
+        // The harts never run on this thread, even if the threads ended for no stated reason.
+        this.exitReason ??= { kind: "stopped" };
+      }
       if (this.deterministic) await this.runDeterministic();
       while (this.exitReason === undefined) {
         const burstStart = performance.now();
@@ -829,36 +827,51 @@ export class VirtMachine {
           region.kind === "uart" ? { offset: UART_LSR, value: () => this.uart.peekLineStatus() } : undefined,
       });
     }
-    const clock = this.clock as WallClock;
-    const threads = new VcpuThreads({
-      memory: this.memory,
-      harts: this.harts,
-      pool: this.pool as VcpuPool,
-      closePool: this.ownPool,
-      weight: this.weight,
-      cap: this.cap,
-      affinity: this.affinity,
-      control,
-      regions,
-      clock: { frequencyHz: clock.frequencyHz, originMs: clock.originMs },
-      mTrapsFatal: this.flow === "hypervisor",
-      sbi:
-        this.sbi !== undefined ? { sstc: true, sharedState: this.sbiShared as SharedArrayBuffer } : undefined,
-      consoleWrite: (bytes) => this.console.write(bytes),
-      consoleRead: (into) => this.readSbiInput(into),
-      onSystemReset: (type) => this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
-      onCrash: (message) => this.finish({ kind: "crash", message }),
-      onExits: () => this.armDeviceTimer(),
-    });
-    this.threads = threads;
+    // The workers' clocks read what this one reads: its origin as an absolute host time (a
+    // restored machine's clock runs on from the saved time, not from its own start).
+    const clock = { frequencyHz: this.clock.frequencyHz, originMs: absoluteOrigin(this.clock) };
+    const pool = this.pool as VcpuPool;
     this.armDeviceTimer();
     try {
-      if (this.exitReason === undefined) await threads.run();
+      // One attachment of the harts to the pool per stretch of running: a pause hands their
+      // states back here (for a snapshot) and a resume attaches them again.
+      while (this.exitReason === undefined) {
+        const threads = new VcpuThreads({
+          memory: this.memory,
+          harts: this.harts,
+          pool,
+          weight: this.weight,
+          cap: this.cap,
+          affinity: this.affinity,
+          control,
+          regions,
+          clock,
+          mTrapsFatal: this.flow === "hypervisor",
+          sbi:
+            this.sbi !== undefined
+              ? { sstc: true, sharedState: this.sbiShared as SharedArrayBuffer }
+              : undefined,
+          consoleWrite: (bytes) => this.console.write(bytes),
+          consoleRead: (into) => this.readSbiInput(into),
+          onSystemReset: (type) =>
+            this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
+          onCrash: (message) => this.finish({ kind: "crash", message }),
+          onExits: () => this.armDeviceTimer(),
+        });
+        this.threads = threads;
+        // A pause asked for before the threads existed stops them at once.
+        if (this.pauseRequested) threads.stop();
+        await threads.run();
+        this.threads = undefined;
+        if (this.exitReason !== undefined || !this.pauseRequested) break;
+        await this.park();
+      }
     } finally {
       this.threads = undefined;
       clearTimeout(this.deviceTimer);
       this.deviceTimer = undefined;
       this.runDeviceTasks();
+      if (this.ownPool) await pool.close();
     }
   }
 
@@ -941,9 +954,6 @@ export class VirtMachine {
    * The machine is then stable for {@link saveSnapshot}.
    */
   async pause(): Promise<void> {
-    if (this.control !== undefined && this.running) {
-      throw new Error("a machine running vCPU threads cannot pause yet");
-    }
     if (!this.running) {
       await this.settleDevices();
       return;
@@ -952,6 +962,8 @@ export class VirtMachine {
     const parked = new Promise<void>((resolve) => this.pauseWaiters.push(resolve));
     this.pauseRequested = true;
     this.endBurst = true;
+    // Threaded, the workers hand the harts' states back and the run loop parks.
+    this.threads?.stop();
     for (const hart of this.harts) hart.stopRequested = true;
     this.wake?.();
     await parked;

@@ -95,8 +95,9 @@ export interface SbiRemoteHarts {
 
 /** Bytes of an {@link SbiServerOptions.sharedState} buffer for `hartCount` harts. */
 function sharedStateBytes(hartCount: number): number {
-  // Float64 deadlines first (8-aligned), then resume words, then the byte arrays.
-  return hartCount * 8 + hartCount * 16 + 2 * hartCount;
+  // Float64 arrays first (8-aligned): deadlines, STA record addresses, STA steal time (two per
+  // hart); then the resume words, then the byte arrays.
+  return hartCount * (8 + 8 + 16) + hartCount * 16 + 2 * hartCount;
 }
 
 /** A buffer for {@link SbiServerOptions.sharedState}. */
@@ -238,7 +239,6 @@ export class SbiServer {
   constructor(platform: SbiPlatform, options: SbiServerOptions = {}) {
     this.platform = platform;
     this.harts = platform.harts;
-    this.sta = new StealTimeAccounting(this.harts);
     const n = this.harts.length;
     if (n === 0) throw new RangeError("an SBI server needs at least one hart");
     this.harts.forEach((hart, i) => {
@@ -267,10 +267,15 @@ export class SbiServer {
         );
       }
       this.deadlines = new Float64Array(shared, 0, n);
-      this.resumeWords = new Int32Array(shared, 8 * n, 4 * n);
-      this.hsm = new Uint8Array(shared, 24 * n, n);
-      this.nonRetentive = new Uint8Array(shared, 25 * n, n);
+      this.sta = new StealTimeAccounting(this.harts, {
+        shmem: new Float64Array(shared, 8 * n, n),
+        steal: new Float64Array(shared, 16 * n, 2 * n),
+      });
+      this.resumeWords = new Int32Array(shared, 32 * n, 4 * n);
+      this.hsm = new Uint8Array(shared, 48 * n, n);
+      this.nonRetentive = new Uint8Array(shared, 49 * n, n);
     } else {
+      this.sta = new StealTimeAccounting(this.harts);
       this.hsm = new Uint8Array(n);
       this.nonRetentive = new Uint8Array(n);
       this.resumeWords = new Int32Array(4 * n);

@@ -39,10 +39,19 @@ export class StealTimeAccounting {
   /** Per hart: steal ns below 2^32 (may hold a fraction), then the multiple of 2^32 above it. */
   private readonly steal: Float64Array;
 
-  constructor(harts: readonly Hart[]) {
+  /**
+   * `shared` keeps the bookkeeping in views another thread's server also uses (`shmem`: one
+   * entry per hart, `steal`: two); they start out as they are, else as at power-on.
+   */
+  constructor(harts: readonly Hart[], shared?: { shmem: Float64Array; steal: Float64Array }) {
     this.harts = harts;
-    this.shmem = new Float64Array(harts.length).fill(NO_RECORD);
-    this.steal = new Float64Array(2 * harts.length);
+    if (shared !== undefined) {
+      this.shmem = shared.shmem;
+      this.steal = shared.steal;
+    } else {
+      this.shmem = new Float64Array(harts.length).fill(NO_RECORD);
+      this.steal = new Float64Array(2 * harts.length);
+    }
   }
 
   /** Power-on: no records, no steal time. */

@@ -186,13 +186,12 @@ describe("VcpuThreads", () => {
     const bus = new MmioBus();
     const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
     const sharedState = createSbiSharedState(hartCount);
-    // Power-on HSM state (hart 0 started) lands in the shared buffer; both harts start anyway.
-    new SbiServer(
+    // The server writes its state into the shared buffer: both harts STARTED (HSM state 0).
+    const server = new SbiServer(
       { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
       { sstc: true, sharedState },
     );
-    const hsm = new Uint8Array(sharedState, 24 * hartCount, hartCount);
-    hsm[1] = 0; // STARTED
+    server.restoreState({ ...server.saveState(), hsm: [0, 0] });
     for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
     const pool = new VcpuPool({ workers: 1, timesliceNs: 200_000 });
     const control = VcpuThreads.createControl(hartCount, pool);

@@ -4,7 +4,7 @@ import { MipBit } from "../irq/mip.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
 import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import type { VmStats } from "../sched/types.js";
-import { G_DOORBELL, VcpuControl } from "./control.js";
+import { G_DOORBELL, G_STOP, VcpuControl } from "./control.js";
 import {
   EXIT_CONSOLE_READ,
   EXIT_CONSOLE_WRITE,
@@ -156,7 +156,7 @@ export class VcpuThreads {
     });
   }
 
-  /** Asks the workers to stop; {@link run} resolves once they have. */
+  /** Asks the workers to stop; {@link run} resolves once they have (a later run starts afresh). */
   stop(): void {
     this.options.control.requestStop();
   }
@@ -170,6 +170,8 @@ export class VcpuThreads {
     // Throws before anything starts when the pool cannot hold the VM (a gang too large).
     const owners = o.pool.place(o.harts.length, gang && o.pool.policy === "gang", o.affinity);
     this.running = true;
+    // A stop asked for during an earlier run is spent.
+    Atomics.store(control.words, G_STOP, 0);
     owners.forEach((w, id) => {
       control.setOwner(id, w);
     });

@@ -321,6 +321,8 @@ function main(init: VcpuWorkerInit): void {
 
   /** Hands a stopped VM's harts back and forgets them (their vCPUs stay blocked). */
   const detach = (ctx: VmContext) => {
+    // What was posted to the harts (IPIs, interrupt levels, a start) goes into their states.
+    for (const h of ctx.harts) ctx.applyEvents(h.hartId);
     const now = nowNs();
     ctx.harts.forEach((_, i) => {
       sched.block(ctx.id, i, now, "hsm-stop");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WallClock } from "./clock.js";
+import { absoluteOrigin, WallClock } from "./clock.js";
 
 describe("WallClock", () => {
   it("starts at 0 and exposes its origin as an absolute host time", () => {
@@ -31,5 +31,18 @@ describe("WallClock", () => {
   it("never reads below zero, even for an origin a moment in the future", () => {
     const clock = new WallClock(10_000_000, performance.timeOrigin + performance.now() + 5);
     expect(clock.now()).toBe(0);
+  });
+
+  it("carries a clock that runs on from another reading to other threads through its origin", () => {
+    const base = new WallClock(10_000_000);
+    // As a restored machine's clock: 12.3 s ahead of its base, at the same pace.
+    const ahead = { frequencyHz: 10_000_000, now: () => base.now() + 123_000_000 };
+    const copy = new WallClock(10_000_000, absoluteOrigin(ahead));
+    const before = ahead.now();
+    const read = copy.now();
+    const after = ahead.now();
+    // Within 20 µs: the origin comes from host readings taken around the clock's.
+    expect(read).toBeGreaterThanOrEqual(before - 200);
+    expect(read).toBeLessThanOrEqual(after + 200);
   });
 });

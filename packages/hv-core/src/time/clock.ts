@@ -45,6 +45,19 @@ export class WallClock implements Clock {
   }
 }
 
+/**
+ * The absolute host time (ms, as `performance.timeOrigin + performance.now()`) at which a clock
+ * that follows the host's pace read 0: a `WallClock` built on it, in any thread, reads what
+ * `clock` reads (e.g. a restored machine's clock, which continues from its saved time).
+ */
+export function absoluteOrigin(clock: Clock): number {
+  // The host time halfway between the two host readings around the clock's.
+  const before = performance.now();
+  const ticks = clock.now();
+  const after = performance.now();
+  return performance.timeOrigin + (before + after) / 2 - (ticks * 1000) / clock.frequencyHz;
+}
+
 /** Ticks derived from a count (e.g. retired instructions): the same inputs give the same times. */
 export class VirtualClock implements Clock {
   constructor(

@@ -106,6 +106,37 @@ describe("Linux 6.1 saved at its shell and restored into a new machine", () => {
     );
   });
 
+  it("saves a 2-hart guest running on vCPU threads and restores it onto threads again", async () => {
+    // The pause hands the harts' states back from their worker threads; the restore attaches
+    // them to new ones. Both CPUs must answer, and the guest's clock must run on from the save.
+    const uptime = (text: string, tag: string) =>
+      Number(new RegExp(`${tag} (\\d+\\.\\d+)`).exec(text)?.[1] ?? Number.NaN);
+    const { snapshot, console: before } = await bootAndSave(
+      {
+        kernel: guestFile(`${LINUX}/Image`),
+        initrd: guestFile(`${LINUX}/initramfs.cpio.gz`),
+        cmdline: "console=ttyS0 quiet",
+        memoryBytes: 128 * 1024 * 1024,
+        hartCount: 2,
+        threads: 2,
+      },
+      // `$((1 + 1))` tells the output from the echoed command line.
+      { command: "echo up-$((1 + 1))-before $(cut -d' ' -f1 /proc/uptime)\n", until: "up-2-before " },
+    );
+    const out = await restoreAndRun(
+      snapshot,
+      { threads: 2 },
+      "for c in 1 2; do taskset $c echo threaded-restore-$c; done; echo up-$((1 + 1))-after $(cut -d' ' -f1 /proc/uptime)\n",
+      /up-2-after \d+\.\d+/,
+    );
+    expect(out).toMatch(/threaded-restore-1\r?\n/);
+    expect(out).toMatch(/threaded-restore-2\r?\n/);
+    // No jump either way: a clock restarting from 0 in the new threads reads to Linux as a huge leap.
+    const gap = uptime(out, "up-2-after") - uptime(before.text, "up-2-before");
+    expect(gap).toBeGreaterThanOrEqual(0);
+    expect(gap).toBeLessThan(60);
+  });
+
   it("answers when another process restores it with 'hv restore'", async () => {
     expect(shellSnapshot).toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), "monovisor-snap-"));
