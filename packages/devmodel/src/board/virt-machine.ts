@@ -856,7 +856,14 @@ export class VirtMachine {
           onSystemReset: (type) =>
             this.finish(type === SRST_SHUTDOWN ? { kind: "poweroff" } : { kind: "reset" }),
           onCrash: (message) => this.finish({ kind: "crash", message }),
-          onExits: () => this.armDeviceTimer(),
+          onExits: () => {
+            // Host input beyond what the UART holds goes in as the guest reads it out.
+            if (this.pendingInput.length > 0) {
+              this.feedUart();
+              this.threads?.publish();
+            }
+            this.armDeviceTimer();
+          },
         });
         this.threads = threads;
         // A pause asked for before the threads existed stops them at once.

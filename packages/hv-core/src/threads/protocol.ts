@@ -1,6 +1,16 @@
 import type { HartState } from "../hart/hart-state.js";
 import type { VmStats } from "../sched/types.js";
 
+/**
+ * The fast words, per published register: its value (-1: ask the main thread), control writes
+ * to its device posted by the workers, and those the main thread has done. The value is current
+ * while the two counts agree.
+ */
+export const FAST_WORDS = 3;
+export const FAST_VALUE = 0;
+export const FAST_POSTED = 1;
+export const FAST_DONE = 2;
+
 /** A device window of the VM as a worker maps it (index = position in the list). */
 export interface VcpuWorkerRegion {
   readonly name: string;
@@ -42,7 +52,10 @@ export interface VcpuVmInit {
   readonly localHarts: readonly number[];
   readonly hartStates: readonly HartState[];
   readonly control: SharedArrayBuffer;
+  /** The VM's exit ring (shared by its workers), its reply slots, and this worker's slot. */
   readonly ring: SharedArrayBuffer;
+  readonly replySlots: number;
+  readonly replySlot: number;
   readonly fast: SharedArrayBuffer;
   readonly regions: readonly VcpuWorkerRegion[];
   readonly frequencyHz: number;

@@ -14,7 +14,14 @@ import {
   ExitConsumer,
   exitRingBytes,
 } from "./exit-ring.js";
-import type { VcpuVmInit, VcpuWorkerMessage, VcpuWorkerRegion } from "./protocol.js";
+import {
+  FAST_DONE,
+  FAST_VALUE,
+  FAST_WORDS,
+  type VcpuVmInit,
+  type VcpuWorkerMessage,
+  type VcpuWorkerRegion,
+} from "./protocol.js";
 import type { VcpuPool } from "./vcpu-pool.js";
 
 /** A device window the vCPU threads reach through exits to this thread. */
@@ -97,8 +104,9 @@ const waitAsync = (
  */
 export class VcpuThreads {
   private readonly options: VcpuThreadsOptions;
-  private readonly consumers = new Map<number, ExitConsumer>();
-  private readonly rings = new Map<number, SharedArrayBuffer>();
+  /** The VM's exit ring, shared by its workers (one reply slot per pool worker). */
+  private readonly ring: SharedArrayBuffer;
+  private readonly consumer: ExitConsumer;
   private readonly fast: Int32Array;
   private readonly fastRegions: number[] = [];
   private readonly pendingOutput: number[] = [];
@@ -124,11 +132,13 @@ export class VcpuThreads {
       throw new Error("the control block was made for another pool");
     }
     this.options = options;
+    this.ring = new SharedArrayBuffer(exitRingBytes(options.pool.workers));
+    this.consumer = new ExitConsumer(this.ring, options.pool.workers);
     options.regions.forEach((r, i) => {
       if (r.fastRead !== undefined) this.fastRegions.push(i);
     });
-    this.fast = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, this.fastRegions.length)));
-    this.fast.fill(-1);
+    this.fast = new Int32Array(new SharedArrayBuffer(4 * FAST_WORDS * Math.max(1, this.fastRegions.length)));
+    for (let k = 0; k < this.fastRegions.length; k++) this.fast[k * FAST_WORDS + FAST_VALUE] = -1;
   }
 
   /** A control block for `hartCount` harts on `pool`'s workers (placed when the run starts). */
@@ -151,8 +161,9 @@ export class VcpuThreads {
   /** Publishes the fast-read registers now (e.g. after host input reached the UART). */
   publish(): void {
     const regions = this.options.regions;
-    this.fastRegions.forEach((r, word) => {
-      Atomics.store(this.fast, word, (regions[r].fastRead as { value: () => number }).value());
+    this.fastRegions.forEach((r, k) => {
+      const value = (regions[r].fastRead as { value: () => number }).value();
+      Atomics.store(this.fast, k * FAST_WORDS + FAST_VALUE, value);
     });
   }
 
@@ -176,11 +187,6 @@ export class VcpuThreads {
       control.setOwner(id, w);
     });
     const workers = [...new Set(owners)];
-    for (const w of workers) {
-      const ring = new SharedArrayBuffer(exitRingBytes());
-      this.rings.set(w, ring);
-      this.consumers.set(w, new ExitConsumer(ring));
-    }
     const regions: VcpuWorkerRegion[] = o.regions.map((r, i) => ({
       name: r.device.name,
       base: r.base,
@@ -207,7 +213,9 @@ export class VcpuThreads {
               localHarts,
               hartStates: localHarts.map((id) => o.harts[id].saveState()),
               control: control.buffer,
-              ring: this.rings.get(w) as SharedArrayBuffer,
+              ring: this.ring,
+              replySlots: o.pool.workers,
+              replySlot: w,
               fast: this.fast.buffer as SharedArrayBuffer,
               regions,
               frequencyHz: o.clock.frequencyHz,
@@ -273,7 +281,7 @@ export class VcpuThreads {
   private serveExits(): void {
     const o = this.options;
     let served = 0;
-    for (const consumer of this.consumers.values()) served += consumer.drain(this.handleExit);
+    served += this.consumer.drain(this.handleExit);
     try {
       this.flushOutput();
     } catch (error) {
@@ -325,6 +333,12 @@ export class VcpuThreads {
           return value;
         }
         region.device.write(b, size, c >>> 0);
+        if (region.fastRead !== undefined && b !== 0) {
+          // The control write the workers counted is done: publish, then let them trust it.
+          this.publish();
+          const k = this.fastRegions.indexOf(a & 0xffff) * FAST_WORDS;
+          Atomics.add(this.fast, k + FAST_DONE, 1);
+        }
         return 0;
       }
       case EXIT_CONSOLE_WRITE:

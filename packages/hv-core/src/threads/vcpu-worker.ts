@@ -48,6 +48,7 @@ import {
   ExitProducer,
 } from "./exit-ring.js";
 import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
+import { FAST_DONE, FAST_POSTED, FAST_VALUE, FAST_WORDS } from "./protocol.js";
 
 const TWO32 = 4294967296;
 /** Bits of `H_IRQ` that map to `mip` levels (SSIP is posted separately, STIP is the hart's own). */
@@ -66,23 +67,25 @@ class RemoteMmio implements MmioDevice {
     private readonly fastWord: number,
   ) {}
 
-  /** A posted write may have changed the fast register; the next read asks the main thread. */
-  private stale = false;
-
   read(offset: number, size: AccessSize): number {
-    if (offset === this.fastOffset && size === 1 && !this.stale) {
-      // A register the main thread publishes (the UART's LSR): no round trip while it is valid.
-      const v = Atomics.load(this.fast, this.fastWord);
-      if (v >= 0) return v;
+    if (offset === this.fastOffset && size === 1) {
+      // A register the main thread publishes (the UART's LSR): no round trip while it is
+      // current, that is while no control write to the device (from any hart) is still queued.
+      const f = this.fast;
+      const k = this.fastWord * FAST_WORDS;
+      if (Atomics.load(f, k + FAST_POSTED) === Atomics.load(f, k + FAST_DONE)) {
+        const v = Atomics.load(f, k + FAST_VALUE);
+        if (v >= 0) return v;
+      }
     }
-    this.stale = false;
     return this.exits.call(EXIT_MMIO_READ, this.index | (size << 16), offset, 0) >>> 0;
   }
 
   write(offset: number, size: AccessSize, value: number): void {
     // Data writes (the UART's THR) leave the fast register as it is; control writes (FIFO
-    // reset, modes) may not.
-    if (offset !== 0) this.stale = this.fastOffset >= 0;
+    // reset, modes) may not, until the main thread has done them.
+    if (offset !== 0 && this.fastWord >= 0)
+      Atomics.add(this.fast, this.fastWord * FAST_WORDS + FAST_POSTED, 1);
     this.exits.post(EXIT_MMIO_WRITE, this.index | (size << 16), offset, value | 0);
   }
 }
@@ -126,7 +129,7 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
   });
   const control = new VcpuControl(init.control, init.pool, init.hartCount);
   const cw = control.words;
-  const exits = new ExitProducer(init.ring, cw, G_DOORBELL);
+  const exits = new ExitProducer(init.ring, init.replySlots, init.replySlot, cw, G_DOORBELL);
   const fast = new Int32Array(init.fast);
   const clock = new WallClock(init.frequencyHz, init.clockOriginMs);
   const bus = new MmioBus();
