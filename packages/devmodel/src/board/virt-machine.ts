@@ -238,7 +238,7 @@ export class VirtMachine {
   private readonly weight: number | undefined;
   private readonly cap: number | undefined;
   private readonly affinity: VirtMachineConfig["affinity"];
-  private sbiShared: SharedArrayBuffer | undefined;
+  private readonly sbiShared: SharedArrayBuffer | undefined;
   private deviceTimer: ReturnType<typeof setTimeout> | undefined;
   private deviceTasksQueued = false;
   /** Virtio device work posted by doorbells, run between bursts. */

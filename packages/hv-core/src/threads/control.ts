@@ -41,8 +41,6 @@ export const H_START_A1_LO = 8;
 export const H_START_A1_HI = 9;
 export const H_IN_GUEST = 10; // 1 while the hart's thread runs its instructions
 export const H_OWNER = 11; // index of the worker that runs the hart
-export const H_INSTRET_LO = 12; // retired instructions, published at slice ends (statistics)
-export const H_INSTRET_HI = 13;
 
 /** `H_FLUSH` bits. */
 export const FLUSH_TLB = 1;
@@ -96,11 +94,6 @@ export class VcpuControl {
   /** Index of a hart word in {@link words}. */
   hartWord(hartId: number, word: number): number {
     return GLOBAL_WORDS + HART_WORDS * hartId + word;
-  }
-
-  /** Index of a worker word in {@link pool}. */
-  workerWord(worker: number, word: number): number {
-    return workerWordIndex(worker, word);
   }
 
   owner(hartId: number): number {
@@ -196,14 +189,5 @@ export class VcpuControl {
 
   get stopRequested(): boolean {
     return Atomics.load(this.words, G_STOP) !== 0;
-  }
-
-  /** Instructions the hart had retired at its last slice end. */
-  instret(hartId: number): number {
-    const w = this.words;
-    return (
-      (w[this.hartWord(hartId, H_INSTRET_HI)] >>> 0) * 4294967296 +
-      (w[this.hartWord(hartId, H_INSTRET_LO)] >>> 0)
-    );
   }
 }

@@ -122,11 +122,6 @@ export class VcpuPool {
     this.load = new Array(workers).fill(0);
   }
 
-  /** Hart counts per worker of the VMs attached now. */
-  get placement(): readonly number[] {
-    return this.load.slice();
-  }
-
   /**
    * Places `hartCount` harts: each on the least loaded worker it may use, lowest index first.
    * `affinity[i]` lists the workers hart i may run on (hard affinity; missing = any). A gang VM

@@ -22,8 +22,6 @@ import {
   G_DOORBELL,
   H_FLUSH_DONE,
   H_FLUSH_SEQ,
-  H_INSTRET_HI,
-  H_INSTRET_LO,
   H_IRQ,
   H_SSIP,
   H_START,
@@ -50,7 +48,6 @@ import {
 import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
 import { FAST_DONE, FAST_POSTED, FAST_VALUE, FAST_WORDS } from "./protocol.js";
 
-const TWO32 = 4294967296;
 /** Bits of `H_IRQ` that map to `mip` levels (SSIP is posted separately, STIP is the hart's own). */
 const IRQ_BITS = [MipBit.MSIP, MipBit.MTIP, MipBit.SEIP, MipBit.MEIP] as const;
 /** Longest sleep without any deadline; a stop request wakes the worker anyway. */
@@ -261,11 +258,10 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
     applyEvents,
     isExiting: () => exiting,
     current: -1,
-    known: harts.map(
-      (h) => !h.waiting && !h.stopRequested && (sbi === undefined || sbi.isRunnable(h.hartId)),
-    ),
+    known: [],
     published: new Float64Array(harts.length),
   };
+  for (const h of harts) ctx.known.push(runnable(ctx, h));
   return ctx;
 }
 
@@ -393,7 +389,6 @@ function main(init: VcpuWorkerInit): void {
       const h = ctx.harts[i];
       const id = h.hartId;
       const control = ctx.control;
-      const cw = control.words;
       // Time it waited runnable while others had this thread: the guest sees it as steal.
       const steal = sched.vcpu(ctx.id, i).stealNs;
       if (ctx.sbi !== undefined && steal > ctx.published[i]) {
@@ -423,9 +418,6 @@ function main(init: VcpuWorkerInit): void {
       h.pauseYields = false;
       ctx.current = -1;
       control.setInGuest(id, false);
-      const n = h.instret;
-      cw[control.hartWord(id, H_INSTRET_LO)] = n | 0;
-      cw[control.hartWord(id, H_INSTRET_HI)] = Math.floor(n / TWO32) | 0;
       continue;
     }
     // Nothing here can run: sleep until a deadline or until something is posted to us.
