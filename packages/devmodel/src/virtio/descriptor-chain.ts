@@ -46,21 +46,7 @@ export class GuestBufferList {
    * zero-copy I/O straight between a backend and guest RAM.
    */
   views(ram: GuestRam, offset: number, length: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let skip = offset;
-    let left = length;
-    for (const b of this.buffers) {
-      if (left <= 0) break;
-      if (skip >= b.len) {
-        skip -= b.len;
-        continue;
-      }
-      const n = Math.min(b.len - skip, left);
-      out.push(ram.bytes(b.addr + skip, n, "buffer"));
-      left -= n;
-      skip = 0;
-    }
-    return out;
+    return this.slice(offset, length).buffers.map((b) => ram.bytes(b.addr, b.len, "buffer"));
   }
 
   /** The sub-list `[offset, offset + length)`, clipped. */
