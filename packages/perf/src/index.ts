@@ -1,6 +1,6 @@
 export type { IrqSourceLatency } from "./analysis/irq-latency.js";
 export { IrqLatency } from "./analysis/irq-latency.js";
-export type { TraceClock } from "./clock.js";
+export type { HostTraceClock, TraceClock } from "./clock.js";
 export { createHostClock, ManualClock } from "./clock.js";
 export type {
   ChromeTrace,
@@ -47,7 +47,12 @@ export type {
   TracepointSpec,
 } from "./tracepoint/fields.js";
 export { PAYLOAD_WORDS, TracepointSpecError } from "./tracepoint/fields.js";
-export type { TracepointInfo, TracepointSelector, TraceTable } from "./tracepoint/registry.js";
+export type {
+  TracepointInfo,
+  TracepointRegistryOptions,
+  TracepointSelector,
+  TraceTable,
+} from "./tracepoint/registry.js";
 export { TracepointRegistry, UnknownTracepointError } from "./tracepoint/registry.js";
 export type {
   StandardTracepointName,
@@ -55,7 +60,13 @@ export type {
   StandardTracepointSpecOf,
 } from "./tracepoint/standard.js";
 export { STANDARD_TRACEPOINTS } from "./tracepoint/standard.js";
-export type { TracepointMode, TraceSink, TypedTracepoint } from "./tracepoint/tracepoint.js";
+export { StringTable } from "./tracepoint/strings.js";
+export type {
+  TracepointMode,
+  TracepointStorage,
+  TraceSink,
+  TypedTracepoint,
+} from "./tracepoint/tracepoint.js";
 export { Tracepoint } from "./tracepoint/tracepoint.js";
 export type {
   RingStats,
@@ -65,5 +76,6 @@ export type {
   TracepointStats,
   TracerOptions,
   TracerStats,
+  TracerThreadPort,
 } from "./tracer.js";
 export { Tracer } from "./tracer.js";

@@ -1,6 +1,16 @@
 /** Values at or above this are counted in the last bucket. */
 const MAX_EXPONENT = 62;
 const TWO_32 = 4294967296;
+/** Slots after the buckets in a histogram's storage: count, sum, min, max. */
+const S_TOTAL = 0;
+const S_SUM = 1;
+const S_MIN = 2;
+const S_MAX = 3;
+const SUMMARY_SLOTS = 4;
+
+function bucketCount(precisionBits: number): number {
+  return (MAX_EXPONENT - precisionBits + 2) << precisionBits;
+}
 
 export interface HistogramSummary {
   readonly count: number;
@@ -31,36 +41,72 @@ export class HistogramMergeError extends Error {
  * HdrHistogram: values below 2^p are counted exactly, above that every power of two is split
  * into 2^p equal buckets, so a reported percentile is within 2^-p of the true value. Recording
  * is a few integer operations and never allocates.
+ *
+ * Everything lives in one `Float64Array` (buckets, then count, sum, min and max), which may be
+ * given: a view of a `SharedArrayBuffer` lets one thread record while another reads.
  */
 export class Histogram {
   readonly precisionBits: number;
   private readonly subBuckets: number;
   private readonly counts: Float64Array;
-  private total = 0;
-  private sumOfValues = 0;
-  private minimum = Number.POSITIVE_INFINITY;
-  private maximum = 0;
+  /** count, sum, min, max. */
+  private readonly summaryState: Float64Array;
 
-  constructor(precisionBits = 6) {
+  /** Float64 slots a histogram of this precision keeps in its storage. */
+  static storageLength(precisionBits = 6): number {
+    return bucketCount(precisionBits) + SUMMARY_SLOTS;
+  }
+
+  /**
+   * @param storage where the histogram lives (`Histogram.storageLength(precisionBits)` slots,
+   *   all zero for an empty histogram); a fresh array when omitted.
+   */
+  constructor(precisionBits = 6, storage?: Float64Array) {
     if (!(Number.isInteger(precisionBits) && precisionBits >= 1 && precisionBits <= 12)) {
       throw new RangeError(`histogram precision ${precisionBits} out of range 1..12`);
     }
     this.precisionBits = precisionBits;
     this.subBuckets = 1 << precisionBits;
-    this.counts = new Float64Array((MAX_EXPONENT - precisionBits + 2) * this.subBuckets);
+    const buckets = bucketCount(precisionBits);
+    const length = buckets + SUMMARY_SLOTS;
+    if (storage !== undefined && storage.length !== length) {
+      throw new RangeError(`histogram storage has ${storage.length} slots, not ${length}`);
+    }
+    const state = storage ?? new Float64Array(length);
+    this.counts = state.subarray(0, buckets);
+    this.summaryState = state.subarray(buckets);
   }
 
   get count(): number {
-    return this.total;
+    return this.summaryState[S_TOTAL];
+  }
+
+  private get total(): number {
+    return this.summaryState[S_TOTAL];
+  }
+
+  private get sumOfValues(): number {
+    return this.summaryState[S_SUM];
+  }
+
+  /** Stored min is meaningful only once something was recorded. */
+  private get minimum(): number {
+    const s = this.summaryState;
+    return s[S_TOTAL] === 0 ? Number.POSITIVE_INFINITY : s[S_MIN];
+  }
+
+  private get maximum(): number {
+    return this.summaryState[S_MAX];
   }
 
   record(value: number): void {
     const v = value > 0 ? value : 0; // also maps NaN to 0
     this.counts[this.bucketOf(v)]++;
-    this.total++;
-    this.sumOfValues += v;
-    if (v < this.minimum) this.minimum = v;
-    if (v > this.maximum) this.maximum = v;
+    const s = this.summaryState;
+    s[S_MIN] = s[S_TOTAL] === 0 || v < s[S_MIN] ? v : s[S_MIN];
+    s[S_TOTAL]++;
+    s[S_SUM] += v;
+    if (v > s[S_MAX]) s[S_MAX] = v;
   }
 
   /** Adds `count` occurrences of `value` (for merging foreign data). */
@@ -68,10 +114,11 @@ export class Histogram {
     if (count <= 0) return;
     const v = value > 0 ? value : 0;
     this.counts[this.bucketOf(v)] += count;
-    this.total += count;
-    this.sumOfValues += v * count;
-    if (v < this.minimum) this.minimum = v;
-    if (v > this.maximum) this.maximum = v;
+    const s = this.summaryState;
+    s[S_MIN] = s[S_TOTAL] === 0 || v < s[S_MIN] ? v : s[S_MIN];
+    s[S_TOTAL] += count;
+    s[S_SUM] += v * count;
+    if (v > s[S_MAX]) s[S_MAX] = v;
   }
 
   /** The value below which `percent` of recorded values fall, within the bucket precision. */
@@ -119,20 +166,19 @@ export class Histogram {
         `cannot merge precision ${other.precisionBits} into ${this.precisionBits}`,
       );
     }
+    if (other.total === 0) return this;
     for (let index = 0; index < this.counts.length; index++) this.counts[index] += other.counts[index];
-    this.total += other.total;
-    this.sumOfValues += other.sumOfValues;
-    this.minimum = Math.min(this.minimum, other.minimum);
-    this.maximum = Math.max(this.maximum, other.maximum);
+    const s = this.summaryState;
+    s[S_MIN] = Math.min(this.minimum, other.minimum);
+    s[S_MAX] = Math.max(this.maximum, other.maximum);
+    s[S_TOTAL] += other.total;
+    s[S_SUM] += other.sumOfValues;
     return this;
   }
 
   reset(): void {
     this.counts.fill(0);
-    this.total = 0;
-    this.sumOfValues = 0;
-    this.minimum = Number.POSITIVE_INFINITY;
-    this.maximum = 0;
+    this.summaryState.fill(0);
   }
 
   private bucketOf(v: number): number {

@@ -1,9 +1,12 @@
 import { type FieldLayout, layoutFields, type TracepointKind, type TracepointSpec } from "./fields.js";
 import type { StandardTracepointName, StandardTracepointSpecOf } from "./standard.js";
+import { StringTable } from "./strings.js";
 import {
+  FLAG_MODE,
   MODE_FLAG,
   Tracepoint,
   type TracepointMode,
+  type TracepointStorage,
   type TraceSink,
   type TypedTracepoint,
 } from "./tracepoint.js";
@@ -39,6 +42,21 @@ export interface TracepointInfo {
 
 /** At most this many tracepoints: the id shares a record word with the vCPU number. */
 const MAX_TRACEPOINTS = 0x10000;
+/** The flags buffer: an Int32 generation (bumped on every change), padding, then the flags. */
+const FLAGS_OFFSET = 8;
+
+export interface TracepointRegistryOptions {
+  /**
+   * Flags to share with other threads' registries (from `flagsBuffer` of another registry, or
+   * omitted for a fresh one). Each registry applies the others' changes on `sync`.
+   */
+  readonly flags?: SharedArrayBuffer;
+  /** Back the flags and string table with shared memory (implied by `flags` and `strings`). */
+  readonly shared?: boolean;
+  readonly strings?: StringTable;
+  /** Where each tracepoint keeps its counts and latency (by id); own arrays when omitted. */
+  readonly storage?: (id: number, spec: TracepointSpec) => TracepointStorage | undefined;
+}
 
 function isSelectorList(selector: TracepointSelector): selector is readonly TracepointSelector[] {
   return Array.isArray(selector);
@@ -56,18 +74,35 @@ function globToRegExp(glob: string): RegExp {
 export class TracepointRegistry {
   /** One byte per tracepoint id mirroring its mode (0 off, 1 count, 2 trace). */
   readonly flags: Uint8Array;
+  /** The flags' storage; pass it to another thread's registry to share enablement. */
+  readonly flagsBuffer: ArrayBuffer | SharedArrayBuffer;
+  readonly strings: StringTable;
+  private readonly generation: Int32Array;
+  private seenGeneration = 0;
   private readonly points: Tracepoint[] = [];
   private readonly byName = new Map<string, Tracepoint>();
-  private readonly strings: string[] = [];
-  private readonly stringIds = new Map<string, number>();
   private readonly sink: TraceSink;
   private readonly vcpus: number;
+  private readonly storage: TracepointRegistryOptions["storage"];
 
-  constructor(sink: TraceSink, vcpus: number, specs: readonly TracepointSpec[] = []) {
+  constructor(
+    sink: TraceSink,
+    vcpus: number,
+    specs: readonly TracepointSpec[] = [],
+    options: TracepointRegistryOptions = {},
+  ) {
     this.sink = sink;
     this.vcpus = vcpus;
-    this.flags = new Uint8Array(MAX_TRACEPOINTS);
+    this.storage = options.storage;
+    const shared = options.shared === true || options.flags !== undefined;
+    const bytes = FLAGS_OFFSET + MAX_TRACEPOINTS;
+    this.flagsBuffer = options.flags ?? (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.generation = new Int32Array(this.flagsBuffer, 0, 1);
+    this.flags = new Uint8Array(this.flagsBuffer, FLAGS_OFFSET, MAX_TRACEPOINTS);
+    this.strings = options.strings ?? StringTable.create(shared);
     for (const spec of specs) this.define(spec);
+    // A registry joining shared flags starts from their current modes.
+    if (options.flags !== undefined) this.sync(true);
   }
 
   /** Adds a tracepoint; its id is the next free one. */
@@ -75,7 +110,15 @@ export class TracepointRegistry {
     if (this.byName.has(spec.name))
       throw new UnknownTracepointError(`tracepoint ${spec.name} already defined`);
     if (this.points.length >= MAX_TRACEPOINTS) throw new RangeError("too many tracepoints");
-    const tracepoint = new Tracepoint(this.points.length, spec, layoutFields(spec), this.sink, this.vcpus);
+    const id = this.points.length;
+    const tracepoint = new Tracepoint(
+      id,
+      spec,
+      layoutFields(spec),
+      this.sink,
+      this.vcpus,
+      this.storage?.(id, spec),
+    );
     this.points.push(tracepoint);
     this.byName.set(spec.name, tracepoint);
     return tracepoint as unknown as TypedTracepoint<S>;
@@ -125,19 +168,32 @@ export class TracepointRegistry {
     for (const tracepoint of this.points) this.apply(tracepoint, "off");
   }
 
+  /**
+   * Applies enable/disable done by another thread's registry over the same flags; returns
+   * whether anything changed. One atomic load when nothing did, so call it often (per slice).
+   */
+  sync(force = false): boolean {
+    const generation = Atomics.load(this.generation, 0);
+    if (generation === this.seenGeneration && !force) return false;
+    this.seenGeneration = generation;
+    let changed = false;
+    for (const tracepoint of this.points) {
+      const mode = FLAG_MODE[this.flags[tracepoint.id]] ?? "off";
+      if (mode !== tracepoint.mode) {
+        tracepoint.setMode(mode);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   /** The id of an interned string, for `str` payload fields. Resolve once, outside hot paths. */
   intern(text: string): number {
-    let id = this.stringIds.get(text);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(text);
-      this.stringIds.set(text, id);
-    }
-    return id;
+    return this.strings.intern(text);
   }
 
   string(id: number): string | undefined {
-    return this.strings[id];
+    return this.strings.string(id);
   }
 
   /** A snapshot of the table for decoders and recordings. */
@@ -151,7 +207,7 @@ export class TracepointRegistry {
         ...(tracepoint.spec.description === undefined ? {} : { description: tracepoint.spec.description }),
         fields: tracepoint.fields,
       })),
-      strings: [...this.strings],
+      strings: this.strings.all(),
     };
   }
 
@@ -164,6 +220,9 @@ export class TracepointRegistry {
   private apply(tracepoint: Tracepoint, mode: TracepointMode): void {
     tracepoint.setMode(mode);
     this.flags[tracepoint.id] = MODE_FLAG[mode];
+    // Publishes the flag; our own change needs no sync here.
+    const generation = Atomics.add(this.generation, 0, 1) + 1;
+    if (this.seenGeneration === generation - 1) this.seenGeneration = generation;
   }
 
   private collect(selector: TracepointSelector, into: Set<Tracepoint>): void {

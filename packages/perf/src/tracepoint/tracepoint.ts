@@ -14,6 +14,18 @@ export interface TraceSink {
 export type TracepointMode = "off" | "count" | "trace";
 
 export const MODE_FLAG: Readonly<Record<TracepointMode, number>> = { off: 0, count: 1, trace: 2 };
+export const FLAG_MODE: readonly TracepointMode[] = ["off", "count", "trace"];
+
+/** Precision bits of a span's latency histogram. */
+export const LATENCY_PRECISION = 6;
+
+/** Where a tracepoint keeps its statistics, when not in arrays of its own (shared memory). */
+export interface TracepointStorage {
+  /** vCPUs + 1 slots. */
+  readonly counts: Float64Array;
+  /** `Histogram.storageLength(LATENCY_PRECISION)` slots, for a span. */
+  readonly latency?: Float64Array;
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -50,6 +62,7 @@ export class Tracepoint {
     fields: readonly FieldLayout[],
     sink: TraceSink,
     vcpus: number,
+    storage?: TracepointStorage,
   ) {
     this.id = id;
     this.name = spec.name;
@@ -57,10 +70,10 @@ export class Tracepoint {
     this.kind = spec.kind;
     this.spec = spec;
     this.fields = fields;
-    this.counts = new Float64Array(vcpus + 1);
+    this.counts = storage?.counts ?? new Float64Array(vcpus + 1);
     this.hostSlot = vcpus;
     this.hasValue = fields[0]?.type === "f64";
-    this.latency = spec.kind === "span" ? new Histogram() : null;
+    this.latency = spec.kind === "span" ? new Histogram(LATENCY_PRECISION, storage?.latency) : null;
     this.sink = sink;
   }
 
