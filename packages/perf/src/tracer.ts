@@ -161,6 +161,8 @@ export class Tracer implements TraceSink {
   readonly clock: TraceClock;
   /** True for a tracer made by {@link forThread}: it produces only. */
   readonly isThreadView: boolean;
+  /** Its rings, flags and strings are in shared memory, so it can be lent to other threads. */
+  readonly shared: boolean;
   private readonly rings: TraceRing[];
   private readonly hostRing: TraceRing;
   /** 1 where this thread writes the vCPU's ring itself; other vCPUs' records go to the host ring. */
@@ -182,6 +184,7 @@ export class Tracer implements TraceSink {
     this.vm = options.vm ?? { id: 1, name: "vm" };
     this.vcpus = options.vcpus;
     this.isThreadView = port !== undefined;
+    this.shared = port !== undefined || options.shared === true;
     this.ownsRing = new Uint8Array(options.vcpus);
     if (port === undefined) {
       this.clock = options.clock ?? createHostClock();

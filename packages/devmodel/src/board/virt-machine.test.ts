@@ -1,3 +1,4 @@
+import { Tracer } from "@monovisor/perf";
 import { describe, expect, it } from "vitest";
 import { BufferCharBackend } from "../backends/char-backend.js";
 import { MemoryBlockBackend } from "../block/memory-backend.js";
@@ -140,6 +141,10 @@ describe("VirtMachine", () => {
     expect(() => new VirtMachine({ kernel, hartCount: 9 })).toThrow(/1\.\.8 harts/);
     expect(() => new VirtMachine({})).toThrow(/kernel is required/);
     expect(() => new VirtMachine({ kernel: new Uint8Array(100) })).toThrow(/RISCV/);
+    // Threads write the tracer's rings from other threads: it must live in shared memory.
+    const tracer = new Tracer({ vcpus: 1 });
+    expect(() => new VirtMachine({ kernel, threads: 1, tracer })).toThrow(/shared: true/);
+    expect(() => new VirtMachine({ kernel, threads: 1, deterministic: true })).toThrow(/deterministic/);
   });
 
   describe("virtio slots", () => {

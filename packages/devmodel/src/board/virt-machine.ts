@@ -105,13 +105,16 @@ export interface VirtMachineConfig {
    * Trace session for the engine's events: every hart emits as vCPU = hart ID, the SBI server
    * emits `sbi.call`, the PLIC `irq.*`, the ACLINT `timer.*` and each virtio transport
    * `virtio.request`. What is recorded follows the tracer's enablement. Needs at least
-   * `hartCount` vCPUs.
+   * `hartCount` vCPUs. With vCPU threads it must be made with `shared: true`: each thread
+   * emits its harts' events and its scheduler's `sched.*` (switches, blocks, wakes, steal time)
+   * into it; drain it on this thread as usual.
    */
   readonly tracer?: Tracer;
   /**
    * Guest-PC sampler for profiling (`hv top`): called between slices with the hart's pc (32-bit
    * halves) and privilege (U=0, S=1, M=3), about every {@link sampleEveryInstructions}
-   * instructions a hart runs. Without it the run loop does no sampling work.
+   * instructions a hart runs. Without it the run loop does no sampling work. With vCPU
+   * threads the samples are queued by the threads and delivered on this thread.
    */
   readonly sampler?: (hartId: number, pcLo: number, pcHi: number, priv: number) => void;
   /** Sampling period in instructions; slices shrink to it while sampling (default 10 000). */
@@ -127,7 +130,7 @@ export interface VirtMachineConfig {
   /**
    * Runs the harts on this many `worker_threads` of the machine's own (at most one per hart)
    * over shared memory; the devices stay on the calling thread. Default 0: all harts take turns
-   * on the calling thread. Not combinable with `deterministic`, `tracer`, `sampler` or `clock`.
+   * on the calling thread. Not combinable with `deterministic` or `clock`.
    */
   readonly threads?: number;
   /**
@@ -213,6 +216,8 @@ export class VirtMachine {
   private readonly console: CharBackend;
   private readonly slice: number;
   private readonly sampler: VirtMachineConfig["sampler"];
+  /** Instructions between two PC samples of a hart (with `sampler`). */
+  private readonly sampleEvery: number = 0;
   private exitReason: VirtMachineExit | undefined;
   private pendingInput: Uint8Array[] = [];
   /** Deterministic mode: host input not yet handed to the guest (see {@link sendInput}). */
@@ -284,6 +289,7 @@ export class VirtMachine {
     if (this.sampler !== undefined) {
       // Short slices spread the samples: one per slice, at the pc where it ended.
       this.slice = Math.min(this.slice, Math.max(1, config.sampleEveryInstructions ?? 10_000));
+      this.sampleEvery = this.slice;
     }
     this.deterministic = config.deterministic === true;
     const threads = config.threads ?? 0;
@@ -296,15 +302,16 @@ export class VirtMachine {
     if (threads > 0 || config.pool !== undefined) {
       const clash = this.deterministic
         ? "deterministic mode runs every hart on one thread"
-        : config.tracer !== undefined
-          ? "tracing"
-          : config.sampler !== undefined
-            ? "profiling"
-            : config.clock !== undefined
-              ? "a custom clock"
-              : undefined;
+        : config.clock !== undefined
+          ? "a custom clock"
+          : undefined;
       if (clash !== undefined) {
         throw new VirtConfigError(`vCPU threads cannot be combined with ${clash} yet`);
+      }
+      if (config.tracer !== undefined && !config.tracer.shared) {
+        throw new VirtConfigError(
+          "a tracer for vCPU threads must be made with shared: true (its rings are written from the threads)",
+        );
       }
       this.pool =
         config.pool ??
@@ -851,6 +858,11 @@ export class VirtMachine {
             this.sbi !== undefined
               ? { sstc: true, sharedState: this.sbiShared as SharedArrayBuffer }
               : undefined,
+          tracer: this.tracer,
+          sampler:
+            this.sampler === undefined
+              ? undefined
+              : { everyInstructions: this.sampleEvery, onSample: this.sampler },
           consoleWrite: (bytes) => this.console.write(bytes),
           consoleRead: (into) => this.readSbiInput(into),
           onSystemReset: (type) =>

@@ -386,4 +386,30 @@ describe("tracing", () => {
     expect(steal.latency?.count ?? 0).toBe(steal.total);
     expect(stealNs).toBeGreaterThan(0);
   });
+
+  it("numbers vCPUs and pCPUs in records as the caller says (a worker's share of a pool)", () => {
+    const tracer = new Tracer({ vcpus: 4, clock: new ManualClock() });
+    tracer.enable("sched.*");
+    // Worker 3 of a pool runs harts 1 and 3 of a VM: local vCPUs 0 and 1.
+    const sched = new Scheduler({ workers: 1, sliceNs: MS, traceWorkerIds: [3] });
+    sched.addVm({ id: 9, vcpus: 2, traceIds: [1, 3] }, 0);
+    sched.attachTracer(tracer, 9);
+    expect(sched.pick(0, 0).vcpu).toBe(0);
+    expect(sched.pick(0, 2 * MS).vcpu).toBe(1);
+    sched.block(9, 1, 2.5 * MS, "wfi");
+    const batch = tracer.drain();
+    const events = Array.from({ length: batch.length }, (_, i) =>
+      decodeRecord(tracer.registry.table(), batch, i),
+    );
+    expect(events.map((e) => [e.name, e.vcpu])).toEqual([
+      ["sched.switch", 1],
+      ["sched.steal", 3],
+      ["sched.switch", 3],
+      ["sched.block", 3],
+    ]);
+    expect(events[1].fields.pcpu).toBe(3);
+    expect(events[2].fields).toMatchObject({ pcpu: 3, prevVm: 9, prevVcpu: 1 });
+    // The scheduler's own numbering stays local.
+    expect(sched.stats().vms[0].vcpus.map((v) => v.vcpu)).toEqual([0, 1]);
+  });
 });

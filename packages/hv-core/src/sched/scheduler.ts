@@ -43,6 +43,11 @@ export interface SchedulerOptions {
   readonly onKick?: (worker: number) => void;
   /** Every decision as data; costs an allocation per event, so leave unset in production. */
   readonly onEvent?: (event: SchedEvent) => void;
+  /**
+   * pCPU numbers `sched.*` records carry, by worker (default: the worker index); a vCPU thread
+   * running one worker's share passes its index in the pool.
+   */
+  readonly traceWorkerIds?: readonly number[];
 }
 
 /** The surface policies use. */
@@ -81,6 +86,7 @@ export class Scheduler implements SchedulerCore {
   private readonly kicked: Uint8Array;
   private readonly onKick: ((worker: number) => void) | undefined;
   private readonly onEvent: ((event: SchedEvent) => void) | undefined;
+  private readonly pcpus: readonly number[];
   private periodEnd: number;
   private anyParked = false;
   private switches = 0;
@@ -101,6 +107,7 @@ export class Scheduler implements SchedulerCore {
     this.kicked = new Uint8Array(this.workers);
     this.onKick = options.onKick;
     this.onEvent = options.onEvent;
+    this.pcpus = Array.from({ length: this.workers }, (_, w) => options.traceWorkerIds?.[w] ?? w);
     const policy = options.policy ?? "credit";
     this.policy = policy === "credit" ? new CreditPolicy() : policy === "gang" ? new GangPolicy() : policy;
     this.policy.attach(this);
@@ -122,7 +129,8 @@ export class Scheduler implements SchedulerCore {
 
   /**
    * Emit `sched.*` into `tracer` for one VM (`vm` given) or for every VM without its own.
-   * vCPU numbers in records are indices within the VM, as the VM's tracer expects.
+   * vCPU numbers in records are the VM's `traceIds` (by default indices within the VM), as the
+   * VM's tracer expects.
    */
   attachTracer(tracer: Tracer, vm?: number): void {
     const sw = tracer.tracepoint("sched.switch");
@@ -186,7 +194,7 @@ export class Scheduler implements SchedulerCore {
     v.runnable = false;
     v.yielded = false;
     const trace = this.trace(v);
-    if (trace?.block.enabled) trace.block.emitAt(now, v.index, trace.blockReason[reason]);
+    if (trace?.block.enabled) trace.block.emitAt(now, v.traceId, trace.blockReason[reason]);
     this.onEvent?.({ kind: "block", t: now, vm: v.vm.id, vcpu: v.index, reason });
     this.policy.onBlock(v, now);
   }
@@ -200,7 +208,7 @@ export class Scheduler implements SchedulerCore {
     v.waitSince = now;
     v.chargedAt = now;
     const trace = this.trace(v);
-    if (trace?.wake.enabled) trace.wake.emitAt(now, v.index, trace.wakeReason[reason], waker);
+    if (trace?.wake.enabled) trace.wake.emitAt(now, v.traceId, trace.wakeReason[reason], waker);
     this.onEvent?.({ kind: "wake", t: now, vm: v.vm.id, vcpu: v.index, reason, waker });
     this.policy.onWake(v, now);
   }
@@ -390,7 +398,7 @@ export class Scheduler implements SchedulerCore {
     if (dur <= 0) return;
     v.stealNs += dur;
     const trace = this.trace(v);
-    if (trace?.steal.enabled) trace.steal.emitAt(now, v.index, dur, worker);
+    if (trace?.steal.enabled) trace.steal.emitAt(now, v.traceId, dur, this.pcpus[worker]);
     this.onEvent?.({ kind: "steal", t: now, vm: v.vm.id, vcpu: v.index, worker, durNs: dur });
   }
 
@@ -421,7 +429,8 @@ export class Scheduler implements SchedulerCore {
     if (next.lastWorker >= 0 && next.lastWorker !== worker) {
       next.migrations++;
       this.migrations++;
-      if (trace?.migrate.enabled) trace.migrate.emitAt(now, next.index, next.lastWorker, worker);
+      if (trace?.migrate.enabled)
+        trace.migrate.emitAt(now, next.traceId, this.pcpus[next.lastWorker], this.pcpus[worker]);
       this.onEvent?.({
         kind: "migrate",
         t: now,
@@ -441,7 +450,8 @@ export class Scheduler implements SchedulerCore {
     const prevVm = prev === null ? -1 : prev.vm.id;
     const prevVcpu = prev === null ? -1 : prev.index;
     if (trace?.switch.enabled) {
-      trace.switch.emitAt(now, next.index, worker, prevVm, prevVcpu, trace.switchReason[reason]);
+      const prevId = prev === null ? -1 : prev.traceId;
+      trace.switch.emitAt(now, next.traceId, this.pcpus[worker], prevVm, prevId, trace.switchReason[reason]);
     }
     this.onEvent?.({
       kind: "switch",

@@ -35,7 +35,9 @@ export class VmState {
     const blocked = new Set(spec.blocked ?? []);
     for (let i = 0; i < spec.vcpus; i++) {
       const allowed = spec.affinity?.[i];
-      this.vcpus.push(new VcpuState(this, i, affinityMask(allowed, workers), !blocked.has(i)));
+      const vcpu = new VcpuState(this, i, affinityMask(allowed, workers), !blocked.has(i));
+      vcpu.traceId = spec.traceIds?.[i] ?? i;
+      this.vcpus.push(vcpu);
     }
   }
 }
@@ -43,6 +45,8 @@ export class VmState {
 export class VcpuState {
   readonly vm: VmState;
   readonly index: number;
+  /** Its number in trace records (see `VmSpec.traceIds`). */
+  traceId: number;
   /** allowed[w] is 1 when the vCPU may run on worker w. */
   allowed: Uint8Array;
   runnable: boolean;
@@ -71,6 +75,7 @@ export class VcpuState {
   constructor(vm: VmState, index: number, allowed: Uint8Array, runnable: boolean) {
     this.vm = vm;
     this.index = index;
+    this.traceId = index;
     this.allowed = allowed;
     this.runnable = runnable;
   }

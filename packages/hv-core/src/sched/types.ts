@@ -14,6 +14,11 @@ export interface VmSpec {
   readonly affinity?: readonly (readonly number[] | undefined)[];
   /** vCPUs that start blocked (e.g. secondary harts before SBI HSM start). */
   readonly blocked?: readonly number[];
+  /**
+   * vCPU numbers `sched.*` records carry, by index (default: the index). A vCPU thread that
+   * schedules some of a VM's harts passes their hart IDs, as the VM's tracer numbers them.
+   */
+  readonly traceIds?: readonly number[];
 }
 
 /** What a worker runs next, and for how long at most before it asks again. */

@@ -1,3 +1,4 @@
+import type { TracerThreadPort } from "@monovisor/perf";
 import type { HartState } from "../hart/hart-state.js";
 import type { VmStats } from "../sched/types.js";
 
@@ -64,6 +65,13 @@ export interface VcpuVmInit {
   readonly mTrapsFatal: boolean;
   /** The hypervisor serves SBI (undefined: firmware in the guest does). */
   readonly sbi?: { readonly sstc: boolean; readonly sharedState: SharedArrayBuffer };
+  /** The VM's tracer, lent to this worker: its harts, SBI and scheduler emit into it. */
+  readonly trace?: TracerThreadPort;
+  /**
+   * Guest PC sampling: after every `everyInstructions` (or fewer) a hart runs, a record with
+   * its hart ID, pc and privilege goes into this `TraceRing` (its own, read by the main thread).
+   */
+  readonly samples?: { readonly ring: SharedArrayBuffer; readonly everyInstructions: number };
 }
 
 /** What the main thread posts to a worker (then bumps its mail word and wakes it). */

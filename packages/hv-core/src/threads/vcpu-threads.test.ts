@@ -1,3 +1,4 @@
+import { decodeRecord, Tracer } from "@monovisor/perf";
 import { describe, expect, it } from "vitest";
 import { CSR_MIE, CSR_MSTATUS, CSR_MTVEC } from "../hart/csr-numbers.js";
 import { Hart } from "../hart/hart.js";
@@ -27,7 +28,7 @@ import { createSbiSharedState, SbiServer } from "../sbi/sbi-server.js";
 import { enterSupervisor } from "../sbi/supervisor-entry.js";
 import { WallClock } from "../time/clock.js";
 import { VcpuPool } from "./vcpu-pool.js";
-import { VcpuThreads } from "./vcpu-threads.js";
+import { VcpuThreads, type VcpuThreadsOptions } from "./vcpu-threads.js";
 
 const DEVICE = 0x1000_0000;
 const COUNTER = RAM_BASE + 0x1_0000;
@@ -113,6 +114,53 @@ function stealGuest(): Prog {
   ];
 }
 
+/** Runs {@link stealGuest} on two harts sharing one worker, to the end. */
+async function stealRun(extra: Pick<VcpuThreadsOptions, "tracer" | "sampler">) {
+  const hartCount = 2;
+  const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
+  memory.writeBytes(RAM_BASE, program(stealGuest()));
+  const clock = new WallClock(10_000_000);
+  const bus = new MmioBus();
+  const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
+  const sharedState = createSbiSharedState(hartCount);
+  // The server writes its state into the shared buffer: both harts STARTED (HSM state 0).
+  const server = new SbiServer(
+    { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
+    { sstc: true, sharedState },
+  );
+  server.restoreState({ ...server.saveState(), hsm: [0, 0] });
+  for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+  const pool = new VcpuPool({ workers: 1, timesliceNs: 200_000 });
+  const control = VcpuThreads.createControl(hartCount, pool);
+  const device = new RecordingDevice();
+  const threads = new VcpuThreads({
+    memory,
+    harts,
+    pool,
+    closePool: true,
+    control,
+    regions: [{ base: DEVICE, size: 0x1000, device }],
+    clock,
+    mTrapsFatal: true,
+    sbi: { sstc: true, sharedState },
+    consoleWrite: () => {},
+    consoleRead: () => 0,
+    onSystemReset: () => {},
+    onCrash: (message) => {
+      throw new Error(message);
+    },
+    ...extra,
+  });
+  let done = 0;
+  device.onWrite = (offset) => {
+    if (offset === 12 && ++done === hartCount) threads.stop();
+  };
+  const timer = setTimeout(() => threads.stop(), 20_000);
+  await threads.run();
+  clearTimeout(timer);
+  return { memory, threads, harts, done };
+}
+
 describe("VcpuThreads", () => {
   it("runs harts on worker threads: atomics, exits in order, interrupts that wake wfi", async () => {
     const hartCount = 2;
@@ -180,46 +228,7 @@ describe("VcpuThreads", () => {
 
   it("shares a worker between harts with the scheduler and shows the wait to the guest as steal time", async () => {
     const hartCount = 2;
-    const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
-    memory.writeBytes(RAM_BASE, program(stealGuest()));
-    const clock = new WallClock(10_000_000);
-    const bus = new MmioBus();
-    const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
-    const sharedState = createSbiSharedState(hartCount);
-    // The server writes its state into the shared buffer: both harts STARTED (HSM state 0).
-    const server = new SbiServer(
-      { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
-      { sstc: true, sharedState },
-    );
-    server.restoreState({ ...server.saveState(), hsm: [0, 0] });
-    for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
-    const pool = new VcpuPool({ workers: 1, timesliceNs: 200_000 });
-    const control = VcpuThreads.createControl(hartCount, pool);
-    const device = new RecordingDevice();
-    const threads = new VcpuThreads({
-      memory,
-      harts,
-      pool,
-      closePool: true,
-      control,
-      regions: [{ base: DEVICE, size: 0x1000, device }],
-      clock,
-      mTrapsFatal: true,
-      sbi: { sstc: true, sharedState },
-      consoleWrite: () => {},
-      consoleRead: () => 0,
-      onSystemReset: () => {},
-      onCrash: (message) => {
-        throw new Error(message);
-      },
-    });
-    let done = 0;
-    device.onWrite = (offset) => {
-      if (offset === 12 && ++done === hartCount) threads.stop();
-    };
-    const timer = setTimeout(() => threads.stop(), 20_000);
-    await threads.run();
-    clearTimeout(timer);
+    const { memory, threads, done } = await stealRun({});
     expect(done).toBe(hartCount);
     const stats = threads.schedStats[0];
     if (stats === undefined) throw new Error("no scheduler accounting from the worker");
@@ -238,4 +247,71 @@ describe("VcpuThreads", () => {
     }
     expect(stats.vcpus[0].switches + stats.vcpus[1].switches).toBeGreaterThan(2);
   }, 30_000);
+
+  it("traces the workers into the VM's tracer and samples their harts' pcs", async () => {
+    const tracer = new Tracer({ vcpus: 2, shared: true, ringCapacity: 1 << 14 });
+    tracer.enable("sched.*,mmio.access");
+    tracer.enable("sbi.call", "count");
+    const samples: [number, number, number][] = [];
+    const started = tracer.now();
+    const { threads, harts } = await stealRun({
+      tracer,
+      sampler: {
+        everyInstructions: 5000,
+        onSample: (hart, pcLo, _pcHi, priv) => samples.push([hart, pcLo, priv]),
+      },
+    });
+    const batch = tracer.drain();
+    const table = tracer.registry.table();
+    const events = Array.from({ length: batch.length }, (_, i) => decodeRecord(table, batch, i));
+    const of = (name: string, vcpu: number) => events.filter((e) => e.name === name && e.vcpu === vcpu);
+    for (const vcpu of [0, 1]) {
+      // Both harts shared worker 0, so each waited while the other ran.
+      expect(of("sched.steal", vcpu).length).toBeGreaterThan(0);
+      expect(of("sched.steal", vcpu).every((e) => e.fields.pcpu === 0)).toBe(true);
+      expect(of("sched.switch", vcpu).length).toBeGreaterThan(1);
+      expect(of("mmio.access", vcpu).map((e) => e.fields.device)).toContain("recorder");
+    }
+    // One clock for every thread: stamps fall inside the run as this thread saw it.
+    const ended = tracer.now();
+    expect(events.every((e) => e.ts >= started && e.ts <= ended)).toBe(true);
+    const stealNs = of("sched.steal", 0).reduce((sum, e) => sum + e.durNs, 0);
+    expect(stealNs).toBeLessThanOrEqual((threads.schedStats[0]?.vcpus[0].stealNs ?? 0) + 1);
+    const stats = tracer.stats().tracepoints;
+    expect(stats.find((t) => t.name === "sched.switch")?.total).toBe(
+      events.filter((e) => e.name === "sched.switch").length,
+    );
+    // Count mode reached the worker too: each hart's STA registration, with its latency.
+    const sbi = stats.find((t) => t.name === "sbi.call");
+    expect(sbi?.perVcpu).toEqual([1, 1]);
+    expect(sbi?.latency?.count).toBe(2);
+    expect(events.some((e) => e.name === "sbi.call")).toBe(false);
+    for (const id of [0, 1]) {
+      const mine = samples.filter(([hart]) => hart === id);
+      expect(mine.length).toBeGreaterThan(harts[id].instret / 5000 / 2);
+      expect(mine.every(([, pc, priv]) => pc >>> 0 >= RAM_BASE && priv === 1)).toBe(true);
+    }
+  }, 30_000);
+
+  it("wants a shared tracer", () => {
+    const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 16, hartCount: 1, shared: true });
+    const pool = new VcpuPool({ workers: 1 });
+    expect(
+      () =>
+        new VcpuThreads({
+          memory,
+          harts: [new Hart({ memory, bus: new MmioBus(), clock: new WallClock(10_000_000) })],
+          pool,
+          control: VcpuThreads.createControl(1, pool),
+          regions: [],
+          clock: { frequencyHz: 10_000_000, originMs: 0 },
+          mTrapsFatal: true,
+          consoleWrite: () => {},
+          consoleRead: () => 0,
+          onSystemReset: () => {},
+          onCrash: () => {},
+          tracer: new Tracer({ vcpus: 1 }),
+        }),
+    ).toThrow(/shared: true/);
+  });
 });

@@ -1,3 +1,4 @@
+import { TraceRing, type Tracer } from "@monovisor/perf";
 import type { Hart } from "../hart/hart.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
 import { MipBit } from "../irq/mip.js";
@@ -72,7 +73,21 @@ export interface VcpuThreadsOptions {
   onCrash(message: string): void;
   /** Called after each batch of exits (device timers may need re-arming). */
   onExits?(): void;
+  /**
+   * The VM's tracer (made with `shared: true`): each worker emits its harts' `hart.*`,
+   * `mmio.access`, `tlb.flush`, `mmu.walk`, timer and `sbi.call` events and its scheduler's
+   * `sched.*` (steal time included) into it, on the tracer's clock. Drain it on this thread.
+   */
+  readonly tracer?: Tracer;
+  /** Guest PC sampling: `onSample` hears, on this thread, where each hart was every `everyInstructions`. */
+  readonly sampler?: {
+    readonly everyInstructions: number;
+    onSample(hartId: number, pcLo: number, pcHi: number, priv: number): void;
+  };
 }
+
+/** PC samples a worker may queue between two looks by this thread (a few per ms per hart). */
+const SAMPLE_RING_RECORDS = 1 << 15;
 
 /** `Atomics.waitAsync` (Node 16+), which the ES2022 library typings lack. */
 const waitAsync = (
@@ -110,6 +125,8 @@ export class VcpuThreads {
   private readonly fast: Int32Array;
   private readonly fastRegions: number[] = [];
   private readonly pendingOutput: number[] = [];
+  /** Per worker of the current run, its ring of PC samples (with `sampler`). */
+  private sampleRings: TraceRing[] = [];
   private running = false;
   /** The first exception a host-side callback threw while serving exits. */
   private hostError: Error | undefined;
@@ -130,6 +147,12 @@ export class VcpuThreads {
     }
     if (options.control.poolBuffer !== options.pool.buffer) {
       throw new Error("the control block was made for another pool");
+    }
+    if (options.tracer !== undefined && !options.tracer.shared) {
+      throw new Error("a tracer for vCPU threads must be made with shared: true");
+    }
+    if (options.sampler !== undefined && !(options.sampler.everyInstructions >= 1)) {
+      throw new RangeError("sampler.everyInstructions must be at least 1");
     }
     this.options = options;
     this.ring = new SharedArrayBuffer(exitRingBytes(options.pool.workers));
@@ -195,10 +218,17 @@ export class VcpuThreads {
       fastWord: this.fastRegions.indexOf(i),
     }));
     this.publish();
+    const sampleRings = new Map(
+      o.sampler === undefined
+        ? []
+        : workers.map((w) => [w, TraceRing.create({ capacity: SAMPLE_RING_RECORDS, shared: true })]),
+    );
+    this.sampleRings = [...sampleRings.values()];
     const inits = (vmId: number) =>
       new Map(
         workers.map((w): [number, VcpuVmInit] => {
           const localHarts = owners.flatMap((owner, id) => (owner === w ? [id] : []));
+          const samples = sampleRings.get(w);
           return [
             w,
             {
@@ -222,6 +252,15 @@ export class VcpuThreads {
               clockOriginMs: o.clock.originMs,
               mTrapsFatal: o.mTrapsFatal,
               sbi: o.sbi,
+              // Keyed by worker: a worker that comes back in a later run reuses its slot.
+              trace: o.tracer?.threadPort(w, localHarts),
+              samples:
+                samples === undefined || o.sampler === undefined
+                  ? undefined
+                  : {
+                      ring: samples.buffer as SharedArrayBuffer,
+                      everyInstructions: o.sampler.everyInstructions,
+                    },
             },
           ];
         }),
@@ -278,8 +317,28 @@ export class VcpuThreads {
     if (failure !== undefined) throw failure;
   }
 
+  /** Hands the PC samples the workers queued to the sampler. */
+  private takeSamples(): void {
+    const sampler = this.options.sampler;
+    if (sampler === undefined) return;
+    try {
+      for (const ring of this.sampleRings) {
+        const batch = ring.drain();
+        for (let i = 0; i < batch.length; i++) {
+          sampler.onSample(batch.vcpu(i), batch.word(i, 0), batch.word(i, 1), batch.word(i, 2));
+        }
+      }
+    } catch (error) {
+      this.hostError ??= new Error(
+        `the sampler threw: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      this.options.control.requestStop();
+    }
+  }
+
   private serveExits(): void {
     const o = this.options;
+    this.takeSamples();
     let served = 0;
     served += this.consumer.drain(this.handleExit);
     try {

@@ -5,6 +5,7 @@
  * pool settings arrive in `workerData`, VMs as `attach` mail.
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { TraceRing, Tracer } from "@monovisor/perf";
 import { TLB_FLUSH_REMOTE } from "../hart/constants.js";
 import { fatalTrapMessage } from "../hart/fatal-trap.js";
 import { Hart } from "../hart/hart.js";
@@ -116,6 +117,11 @@ interface VmContext {
   /** Per local hart: runnable as the scheduler knows it, and the steal time published. */
   readonly known: boolean[];
   readonly published: Float64Array;
+  /** The VM's tracer as lent to this worker, if it is traced. */
+  readonly tracer: Tracer | undefined;
+  /** Where PC samples go, and the most instructions between two; 0 when not sampling. */
+  readonly samples: TraceRing | undefined;
+  readonly sampleEvery: number;
 }
 
 function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmContext {
@@ -249,6 +255,12 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
   // Levels from before the hart's reset inside `restoreState` are driven again.
   for (const id of local) applied[id] = 0;
 
+  const tracer = init.trace === undefined ? undefined : Tracer.forThread(init.trace);
+  if (tracer !== undefined) {
+    for (const h of harts) h.attachTracer(tracer);
+    sbi?.attachTracer(tracer);
+  }
+
   const ctx: VmContext = {
     id: init.vmId,
     control,
@@ -260,6 +272,9 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
     current: -1,
     known: [],
     published: new Float64Array(harts.length),
+    tracer,
+    samples: init.samples === undefined ? undefined : TraceRing.attach(init.samples.ring),
+    sampleEvery: init.samples?.everyInstructions ?? 0,
   };
   for (const h of harts) ctx.known.push(runnable(ctx, h));
   return ctx;
@@ -289,7 +304,12 @@ function main(init: VcpuWorkerInit): void {
   const timeslice = init.timesliceNs;
   // This worker's share of the hypervisor scheduler: every VM with harts here, vCPU i = the VM's
   // i-th hart on this worker.
-  const sched = new Scheduler({ workers: 1, sliceNs: timeslice, rateLimitNs: timeslice / 4 });
+  const sched = new Scheduler({
+    workers: 1,
+    sliceNs: timeslice,
+    rateLimitNs: timeslice / 4,
+    traceWorkerIds: [init.workerIndex],
+  });
   const vms: VmContext[] = [];
 
   /** Takes attach messages the main thread posted. */
@@ -308,9 +328,11 @@ function main(init: VcpuWorkerInit): void {
             weight: request.vm.weight,
             cap: request.vm.cap,
             blocked: ctx.known.flatMap((known, i) => (known ? [] : [i])),
+            traceIds: ctx.harts.map((h) => h.hartId),
           },
           nowNs(),
         );
+        if (ctx.tracer !== undefined) sched.attachTracer(ctx.tracer, ctx.id);
         vms.push(ctx);
       } catch (error) {
         send({ type: "error", vm: request.vm.vmId, message: describe(error) });
@@ -334,6 +356,8 @@ function main(init: VcpuWorkerInit): void {
   /** Tells the scheduler which harts became runnable or stopped being so. */
   const sync = (now: number) => {
     for (const ctx of vms) {
+      // Enable/disable done on the VM's thread since the last look.
+      ctx.tracer?.sync();
       ctx.sbi?.updateTimers(ctx.clock.now());
       for (let i = 0; i < ctx.harts.length; i++) {
         const h = ctx.harts[i];
@@ -403,10 +427,16 @@ function main(init: VcpuWorkerInit): void {
       ctx.current = id;
       // A spinning hart (`pause`) gives the thread up while other vCPUs here could run.
       h.pauseYields = init.policy === "credit" && init.pauseYield && othersRunnable(ctx, i);
+      const samples = ctx.samples;
+      const slice =
+        samples === undefined ? init.sliceInstructions : Math.min(init.sliceInstructions, ctx.sampleEvery);
       // Slices until the time is up, the hart stops being runnable or spins, or something is
       // posted to this worker (a hart here may have woken and deserve the thread).
       while (runnable(ctx, h)) {
-        h.run(init.sliceInstructions);
+        const retired = h.run(slice);
+        // A sample per slice, at the pc where it ended (as on the main thread).
+        if (samples !== undefined && retired > 0)
+          samples.write(0, id, 0, 0, h.pcLo, h.pcHi, h.priv, 0, 0, 0, 0);
         now = nowNs();
         if (h.yieldRequested) {
           h.yieldRequested = false;

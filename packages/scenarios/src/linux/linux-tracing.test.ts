@@ -113,4 +113,68 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
 
     console.info(`linux 2-hart boot traced: ${run.seconds.toFixed(1)} s, ${recorded} exits`);
   });
+
+  it("traces the same boot with both harts on one vCPU thread: sched events, steal time, device names", async () => {
+    const tracer = new Tracer({
+      vm: { id: 8, name: "linux-threads" },
+      vcpus: HARTS,
+      ringCapacity: 1 << 15,
+      shared: true,
+    });
+    tracer.enable("hart.trap,sbi.call,mmio.access,sched.*,class:irq", "trace");
+    tracer.enable("timer.*", "count");
+    const stopDrain = tracer.startAutoDrain(10);
+    tracer.startRecording();
+    const started = tracer.now();
+    let recording: Uint8Array;
+    let run: Awaited<ReturnType<typeof bootGuest>>;
+    try {
+      run = await bootGuest(
+        {
+          kernel: guestFile(`${LINUX}/Image`),
+          initrd: guestFile(`${LINUX}/initramfs.cpio.gz`),
+          cmdline: "console=ttyS0 quiet poweroff=1",
+          hartCount: HARTS,
+          threads: 1,
+          memoryBytes: 256 * 1024 * 1024,
+          tracer,
+        },
+        BOOT_TIMEOUT_MS,
+      );
+    } finally {
+      stopDrain();
+      recording = tracer.stopRecording();
+    }
+    expect(run.exit, run.console.slice(-2000)).toEqual({ kind: "poweroff" });
+    const ended = tracer.now();
+    const stats = tracer.stats();
+    expect(stats.rings.every((ring) => ring.lost === 0)).toBe(true);
+    const events = [...readRecording(recording).events()];
+    const count = (name: string, vcpu: number, where: (e: (typeof events)[number]) => boolean = () => true) =>
+      events.filter((e) => e.name === name && e.vcpu === vcpu && where(e)).length;
+    // One clock: the workers' stamps fall inside the run, and the recording is in time order.
+    expect(events.every((e) => e.ts >= started && e.ts <= ended)).toBe(true);
+    expect(events.every((e, i) => i === 0 || e.ts >= events[i - 1].ts)).toBe(true);
+    for (let vcpu = 0; vcpu < HARTS; vcpu++) {
+      expect(count("hart.trap", vcpu), `vCPU ${vcpu} traps`).toBeGreaterThan(0);
+      expect(count("sched.switch", vcpu, (e) => e.fields.pcpu === 0)).toBeGreaterThan(0);
+      expect(count("sched.block", vcpu, (e) => e.fields.reason === "wfi")).toBeGreaterThan(0);
+      expect(count("sched.wake", vcpu)).toBeGreaterThan(0);
+      // Both harts share the one thread, so each waited for the other now and then.
+      expect(count("sched.steal", vcpu), `vCPU ${vcpu} steal`).toBeGreaterThan(0);
+      // Names the workers interned resolve here.
+      expect(count("mmio.access", vcpu, (e) => e.fields.device === "plic")).toBeGreaterThan(0);
+    }
+    expect(count("mmio.access", 0, (e) => e.fields.device === "uart0")).toBeGreaterThan(0);
+    expect(count("sbi.call", 0, (e) => e.fields.eid === 0x48534d)).toBe(1); // HSM hart_start
+    // The PLIC serves claims on this thread; they carry the claiming hart's vCPU.
+    expect(count("irq.claim", 0) + count("irq.claim", 1)).toBeGreaterThan(0);
+    const steal = stats.tracepoints.find((t) => t.name === "sched.steal");
+    expect(steal?.latency?.sum).toBeGreaterThan(0);
+    expect(stats.tracepoints.find((t) => t.name === "timer.program")?.total).toBeGreaterThan(0);
+    console.info(
+      `linux 2 harts on 1 thread traced: ${run.seconds.toFixed(1)} s, ${events.length} records, ` +
+        `steal ${((steal?.latency?.sum ?? 0) / 1e6).toFixed(0)} ms`,
+    );
+  });
 });
