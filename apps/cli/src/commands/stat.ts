@@ -3,6 +3,7 @@ import { Tracer } from "@monovisor/perf";
 import { ExitStats, formatExitTables } from "./exit-stats.js";
 import { LiveView } from "./live-stats.js";
 import { bootGuest, guestConfig, RUN_OPTIONS } from "./run.js";
+import { formatSchedTable, SchedStats } from "./sched-stats.js";
 import { UsageError } from "./sizes.js";
 
 export const STAT_USAGE = `usage: hv stat [--per-vcpu] [--live [--interval <s>]] --kernel <Image|elf> [hv run options]
@@ -10,7 +11,9 @@ export const STAT_USAGE = `usage: hv stat [--per-vcpu] [--live [--interval <s>]]
 Boots a guest exactly as 'hv run' does (same options, console on the terminal) and, when it
 exits, prints to standard error what made the engine leave guest code, like 'perf kvm stat':
 traps by cause, SBI calls by extension and function, MMIO accesses by device, and WFI waits,
-each with its count, share of all exits and, where measured, time.
+each with its count, share of all exits and, where measured, time. With --threads it also
+prints how the vCPUs were scheduled on the host threads: switches, wake-ups, blocks and steal
+time per vCPU.
 
   --per-vcpu         one table per vCPU instead of one for the whole guest
   --live             while the guest runs, also print the table every --interval seconds:
@@ -45,12 +48,16 @@ export async function statCommand(argv: string[]): Promise<number> {
   if (!(interval > 0))
     throw new UsageError(`--interval: not a positive number of seconds: ${values.interval}`);
   const config = guestConfig(values, STAT_USAGE);
+  const threads = config.threads ?? 0;
   const tracer = new Tracer({
     vm: { id: 1, name: "guest" },
     vcpus: config.hartCount,
     ringCapacity: RING_CAPACITY,
+    // vCPU threads write their rings themselves.
+    shared: threads > 0,
   });
   const stats = new ExitStats(tracer);
+  const sched = threads > 0 ? new SchedStats(tracer) : undefined;
   const stopDrain = tracer.startAutoDrain(DRAIN_INTERVAL_MS);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -74,6 +81,8 @@ export async function statCommand(argv: string[]): Promise<number> {
     stopDrain();
     tracer.drain();
   }
-  process.stderr.write(formatExitTables(stats.tables(values["per-vcpu"]), elapsed()));
+  const seconds = elapsed();
+  process.stderr.write(formatExitTables(stats.tables(values["per-vcpu"]), seconds));
+  if (sched !== undefined) process.stderr.write(formatSchedTable(sched.rows(), threads, seconds));
   return status;
 }

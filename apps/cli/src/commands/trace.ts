@@ -67,6 +67,8 @@ async function traceRecord(argv: string[]): Promise<number> {
     vm: { id: 1, name: "guest" },
     vcpus: config.hartCount,
     ringCapacity: RING_CAPACITY,
+    // vCPU threads write their rings themselves.
+    shared: config.threads !== undefined,
   });
   for (const selector of values.event ?? ["*"]) {
     try {
