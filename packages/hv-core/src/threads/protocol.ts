@@ -42,6 +42,8 @@ export interface VcpuWorkerInit {
 /** One VM's harts for one worker (structured-cloned; buffers are shared). */
 export interface VcpuVmInit {
   readonly vmId: number;
+  /** Under the pool's gang policy: the VM has slots of its own (else it shares the open slot). */
+  readonly gang: boolean;
   readonly weight?: number;
   readonly cap?: number;
   readonly pool: SharedArrayBuffer;

@@ -108,6 +108,28 @@ describe("VcpuPool", () => {
     for (const vm of [a, b]) for (const h of vm.harts) expect(h.instret).toBeGreaterThan(1_000_000);
   }, 20_000);
 
+  it("gives the VMs that are not gangs a slot of their own on a gang pool, and counts steal", async () => {
+    const pool = new VcpuPool({ workers: 2, policy: "gang", timesliceNs: 5_000_000 });
+    const gang = spinningVm(pool, 2);
+    const single = spinningVm(pool, 1);
+    try {
+      const runs = [gang.threads.run(), single.threads.run()];
+      await sleep(1000);
+      gang.threads.stop();
+      single.threads.stop();
+      await Promise.all(runs);
+    } finally {
+      await pool.close();
+    }
+    // Slots alternate: the gang, then the open slot. Both ran, and both waited for the other.
+    expect(single.harts[0].instret).toBeGreaterThan(1_000_000);
+    for (const h of gang.harts) expect(h.instret).toBeGreaterThan(1_000_000);
+    const gangSteal = gang.threads.schedStats.reduce((sum, s) => sum + (s?.stealNs ?? 0), 0);
+    const singleSteal = single.threads.schedStats.reduce((sum, s) => sum + (s?.stealNs ?? 0), 0);
+    expect(gangSteal).toBeGreaterThan(0);
+    expect(singleSteal).toBeGreaterThan(0);
+  }, 20_000);
+
   it("ends a VM whose device throws with that error, and the shared pool runs on", async () => {
     const pool = new VcpuPool({ workers: 1 });
     try {

@@ -14,6 +14,7 @@ import {
   workerWordIndex,
 } from "./control.js";
 import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
+import { OPEN_SLOT } from "./slot-policy.js";
 
 export interface VcpuPoolOptions {
   /** Host worker threads ("pCPUs"), 1..64. */
@@ -102,7 +103,10 @@ export class VcpuPool {
   private threads: Promise<Worker[]> | undefined;
   private readonly load: number[];
   private readonly vms = new Map<number, Attached>();
-  private nextVmId = 1;
+  /** VM ids start above OPEN_SLOT. */
+  private nextVmId = OPEN_SLOT + 1;
+  /** Attached VMs that are not gang-scheduled, under the gang policy. */
+  private openVms = 0;
   private readonly epochMs = performance.timeOrigin + performance.now();
   private closed = false;
 
@@ -174,11 +178,11 @@ export class VcpuPool {
   ): Promise<number> {
     if (this.closed) throw new Error("the vCPU pool is closed");
     const id = this.nextVmId++;
-    if (gang) {
-      const count = this.words[P_GANG_COUNT];
-      if (count >= MAX_GANG_VMS) throw new RangeError(`a pool gang-schedules at most ${MAX_GANG_VMS} VMs`);
-      this.words[P_GANG_IDS + count] = id;
-      Atomics.store(this.words, P_GANG_COUNT, count + 1);
+    if (gang) this.addSlot(id);
+    // Under gang scheduling the VMs that are not a gang share a slot of their own.
+    else if (this.policy === "gang") {
+      if (this.openVms === 0) this.addSlot(OPEN_SLOT);
+      this.openVms++;
     }
     for (const w of owners) this.load[w]++;
     this.vms.set(id, { owners, gang, listener });
@@ -197,12 +201,27 @@ export class VcpuPool {
     if (vm === undefined) return;
     this.vms.delete(vmId);
     for (const w of vm.owners) this.load[w]--;
-    if (vm.gang) {
-      const count = this.words[P_GANG_COUNT];
-      const ids = Array.from(this.words.subarray(P_GANG_IDS, P_GANG_IDS + count)).filter((g) => g !== vmId);
-      this.words.set(ids, P_GANG_IDS);
-      Atomics.store(this.words, P_GANG_COUNT, ids.length);
+    if (vm.gang) this.removeSlot(vmId);
+    else if (this.policy === "gang" && --this.openVms === 0) this.removeSlot(OPEN_SLOT);
+  }
+
+  /** Appends a slot to the gang table the workers read. */
+  private addSlot(id: number): void {
+    const count = this.words[P_GANG_COUNT];
+    if (count >= MAX_GANG_VMS) {
+      throw new RangeError(
+        `the pool's gang table is full: ${MAX_GANG_VMS} slots (the VMs that are not gangs share one)`,
+      );
     }
+    this.words[P_GANG_IDS + count] = id;
+    Atomics.store(this.words, P_GANG_COUNT, count + 1);
+  }
+
+  private removeSlot(id: number): void {
+    const count = this.words[P_GANG_COUNT];
+    const ids = Array.from(this.words.subarray(P_GANG_IDS, P_GANG_IDS + count)).filter((g) => g !== id);
+    this.words.set(ids, P_GANG_IDS);
+    Atomics.store(this.words, P_GANG_COUNT, ids.length);
   }
 
   /** Stops the workers (VMs still attached lose their threads: stop them first). */

@@ -233,6 +233,7 @@ export class VcpuThreads {
             w,
             {
               vmId,
+              gang: gang && o.pool.policy === "gang",
               weight: o.weight,
               cap: o.cap,
               pool: o.pool.buffer,

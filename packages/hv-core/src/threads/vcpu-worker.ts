@@ -48,6 +48,7 @@ import {
 } from "./exit-ring.js";
 import type { VcpuVmInit, VcpuWorkerInit, VcpuWorkerMessage, VcpuWorkerRequest } from "./protocol.js";
 import { FAST_DONE, FAST_POSTED, FAST_VALUE, FAST_WORDS } from "./protocol.js";
+import { GangSlotPolicy } from "./slot-policy.js";
 
 /** Bits of `H_IRQ` that map to `mip` levels (SSIP is posted separately, STIP is the hart's own). */
 const IRQ_BITS = [MipBit.MSIP, MipBit.MTIP, MipBit.SEIP, MipBit.MEIP] as const;
@@ -304,11 +305,18 @@ function main(init: VcpuWorkerInit): void {
   const timeslice = init.timesliceNs;
   // This worker's share of the hypervisor scheduler: every VM with harts here, vCPU i = the VM's
   // i-th hart on this worker.
+  /** Gang policy: whose slot it is, by the clock every worker shares; -1 for none. */
+  const slotOf = (now: number): number => {
+    const count = Atomics.load(pool, P_GANG_COUNT);
+    if (count === 0) return -1;
+    return Atomics.load(pool, P_GANG_IDS + (Math.floor(now / timeslice) % count));
+  };
   const sched = new Scheduler({
     workers: 1,
     sliceNs: timeslice,
     rateLimitNs: timeslice / 4,
     traceWorkerIds: [init.workerIndex],
+    policy: init.policy === "gang" ? new GangSlotPolicy(slotOf, timeslice) : "credit",
   });
   const vms: VmContext[] = [];
 
@@ -327,6 +335,7 @@ function main(init: VcpuWorkerInit): void {
             vcpus: ctx.harts.length,
             weight: request.vm.weight,
             cap: request.vm.cap,
+            gang: request.vm.gang,
             blocked: ctx.known.flatMap((known, i) => (known ? [] : [i])),
             traceIds: ctx.harts.map((h) => h.hartId),
           },
@@ -380,36 +389,16 @@ function main(init: VcpuWorkerInit): void {
     return false;
   };
 
-  /** Gang policy: the VM whose slot it is, by the clock every worker shares; -1 for none. */
-  const gangVm = (now: number): number => {
-    const count = Atomics.load(pool, P_GANG_COUNT);
-    if (count === 0) return -1;
-    return Atomics.load(pool, P_GANG_IDS + (Math.floor(now / timeslice) % count));
-  };
-
-  /** What to run: the scheduler's choice, or under the gang policy a vCPU of the slot's VM. */
-  const choose = (now: number): { ctx: VmContext | undefined; index: number; runNs: number } => {
-    if (init.policy === "gang") {
-      const slotEnd = (Math.floor(now / timeslice) + 1) * timeslice;
-      const id = gangVm(now);
-      const ctx = vms.find((c) => c.id === id);
-      const index = ctx === undefined ? -1 : ctx.known.indexOf(true);
-      return { ctx: index >= 0 ? ctx : undefined, index, runNs: slotEnd - now };
-    }
-    const pick = sched.pick(0, now);
-    return { ctx: vms.find((c) => c.id === pick.vm), index: pick.vcpu, runNs: pick.runNs };
-  };
-
   for (;;) {
     const seen = Atomics.load(pool, wake);
     takeMail();
     for (const ctx of [...vms]) if (ctx.control.stopRequested) detach(ctx);
     let now = nowNs();
     sync(now);
-    const pick = choose(now);
-    const ctx = pick.ctx;
-    if (ctx !== undefined && pick.index >= 0) {
-      const i = pick.index;
+    const pick = sched.pick(0, now);
+    const ctx = pick.vm < 0 ? undefined : vms.find((c) => c.id === pick.vm);
+    if (ctx !== undefined) {
+      const i = pick.vcpu;
       const h = ctx.harts[i];
       const id = h.hartId;
       const control = ctx.control;
