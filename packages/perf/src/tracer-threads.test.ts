@@ -113,6 +113,24 @@ describe("Tracer thread ports", () => {
     expect(recording.lost[2]).toBe(6);
   });
 
+  it("hands a vCPU's ring from one thread to another without losing records", () => {
+    const tracer = owner();
+    const a = lend(tracer, 0, [0]);
+    const b = lend(tracer, 1, []);
+    tracer.enable("irq.claim");
+    a.sync();
+    b.sync();
+    a.tracepoint("irq.claim").emit(0, 1, 1);
+    a.setVcpuOwned(0, false);
+    b.setVcpuOwned(0, true);
+    b.tracepoint("irq.claim").emit(0, 1, 2);
+    a.tracepoint("irq.claim").emit(0, 1, 3); // now goes to a's host ring
+    const batch = tracer.drain();
+    expect(Array.from({ length: batch.length }, (_, i) => batch.word(i, 1)).sort()).toEqual([1, 2, 3]);
+    expect(tracer.stats().rings.every((r) => r.lost === 0)).toBe(true);
+    expect(() => tracer.setVcpuOwned(0, true)).toThrow(/thread's tracer/);
+  });
+
   it("reuses a thread's slot under the same key", () => {
     const tracer = owner();
     tracer.enable("irq.raise", "count");

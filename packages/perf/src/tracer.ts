@@ -295,6 +295,18 @@ export class Tracer implements TraceSink {
     };
   }
 
+  /**
+   * On a thread's tracer: starts or stops writing `vcpu`'s ring, when a vCPU moves between
+   * threads (the one giving it up stops first). Taking a ring picks up where its last writer left.
+   */
+  setVcpuOwned(vcpu: number, owned: boolean): void {
+    if (!this.isThreadView) throw new Error("only a thread's tracer takes and gives up vCPU rings");
+    if (!(Number.isInteger(vcpu) && vcpu >= 0 && vcpu < this.vcpus))
+      throw new RangeError(`vCPU ${vcpu} out of range 0..${this.vcpus - 1}`);
+    if (owned && this.ownsRing[vcpu] === 0) this.rings[vcpu] = TraceRing.attach(this.rings[vcpu].buffer);
+    this.ownsRing[vcpu] = owned ? 1 : 0;
+  }
+
   /** Applies enable/disable made on other threads; one atomic load when there was none. */
   sync(): boolean {
     return this.registry.sync();

@@ -287,6 +287,15 @@ export class SbiServer {
   }
 
   /**
+   * Serves the ecalls of a hart object that took the place of another in the hart table (a vCPU
+   * thread receiving a hart from another): put it in the table first.
+   */
+  serveHart(hart: Hart): void {
+    if (this.harts[hart.hartId] !== hart) throw new Error(`hart ${hart.hartId} is not in the hart table`);
+    hart.ecallHandler = this.handleEcall;
+  }
+
+  /**
    * Emits an `sbi.call` span per call into `tracer` (vCPU = hart ID): eid, fid, a0 as passed,
    * and the error and value returned; and, for `set_timer` without Sstc, `timer.program` and
    * `timer.fire` (mode S). Under Sstc the hart emits those for `stimecmp`. Tracepoints are looked

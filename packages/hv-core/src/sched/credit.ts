@@ -24,15 +24,17 @@ export class CreditPolicy implements SchedPolicy {
   }
 
   addVm(vm: VmState): void {
-    // Spread new vCPUs over their allowed workers, round robin.
-    for (const v of vm.vcpus) {
-      const workers = this.core.workers;
-      let home = this.nextHome % workers;
-      for (let i = 0; i < workers && v.allowed[home] === 0; i++) home = (home + 1) % workers;
-      v.home = home;
-      this.nextHome = home + 1;
-      this.all.push(v);
-    }
+    for (const v of vm.vcpus) this.addVcpu(v);
+  }
+
+  /** Spreads new vCPUs over their allowed workers, round robin. */
+  addVcpu(v: VcpuState): void {
+    const workers = this.core.workers;
+    let home = this.nextHome % workers;
+    for (let i = 0; i < workers && v.allowed[home] === 0; i++) home = (home + 1) % workers;
+    v.home = home;
+    this.nextHome = home + 1;
+    this.all.push(v);
   }
 
   choose(worker: number, now: number): Choice {

@@ -15,6 +15,8 @@ export interface SchedPolicy {
   readonly name: string;
   attach(core: SchedulerCore): void;
   addVm(vm: VmState): void;
+  /** A vCPU joined a VM already added (it migrated here); without this, the core refuses that. */
+  addVcpu?(vcpu: VcpuState): void;
   choose(worker: number, now: number): Choice;
   onWake(vcpu: VcpuState, now: number): void;
   onBlock(vcpu: VcpuState, now: number): void;

@@ -2,7 +2,7 @@ import type { StandardTracepointSpecOf, Tracer, TypedTracepoint } from "@monovis
 import { CreditPolicy } from "./credit.js";
 import { GangPolicy } from "./gang.js";
 import type { SchedPolicy } from "./policy.js";
-import { affinityMask, type VcpuState, VmState } from "./state.js";
+import { affinityMask, VcpuState, VmState } from "./state.js";
 import type {
   BlockReason,
   PickResult,
@@ -128,6 +128,60 @@ export class Scheduler implements SchedulerCore {
   }
 
   /**
+   * Adds a vCPU to VM `vm` (one that migrated here from another scheduler: a vCPU thread taking
+   * a hart from another). Returns its index in the VM. With `fromPcpu`, counts and traces the
+   * move (`sched.migrate`, from that pCPU to the vCPU's worker here).
+   */
+  addVcpu(
+    vm: number,
+    options: {
+      readonly traceId?: number;
+      readonly affinity?: readonly number[];
+      readonly blocked?: boolean;
+      readonly fromPcpu?: number;
+    },
+    now: number,
+  ): number {
+    const state = this.vm(vm);
+    if (this.policy.addVcpu === undefined) {
+      throw new Error(`the ${this.policy.name} policy cannot take vCPUs after their VM was added`);
+    }
+    const v = new VcpuState(state, state.vcpus.length, affinityMask(options.affinity, this.workers), false);
+    v.traceId = options.traceId ?? v.index;
+    v.waitSince = now;
+    v.chargedAt = now;
+    state.vcpus.push(v);
+    this.policy.addVcpu(v);
+    if (options.fromPcpu !== undefined) {
+      v.migrations++;
+      this.migrations++;
+      const trace = this.trace(v);
+      if (trace?.migrate.enabled) trace.migrate.emitAt(now, v.traceId, options.fromPcpu, this.pcpus[v.home]);
+    }
+    if (options.blocked !== true) this.wake(vm, v.index, now, "resume");
+    return v.index;
+  }
+
+  /**
+   * Takes a vCPU out for good (it migrates to another scheduler): its CPU and steal time so far
+   * are settled and it is never chosen again. Its worker, if running it, should `pick` again.
+   */
+  removeVcpu(vm: number, vcpu: number, now: number): void {
+    const v = this.vcpu(vm, vcpu);
+    if (v.gone) return;
+    this.refill(now);
+    if (v.worker >= 0) {
+      this.charge(v, now);
+      this.kick(v.worker);
+    } else if (v.runnable) {
+      this.endWait(v, now, v.lastWorker < 0 ? v.home : v.lastWorker);
+    }
+    v.runnable = false;
+    v.gone = true;
+    this.policy.onBlock(v, now);
+  }
+
+  /**
    * Emit `sched.*` into `tracer` for one VM (`vm` given) or for every VM without its own.
    * vCPU numbers in records are the VM's `traceIds` (by default indices within the VM), as the
    * VM's tracer expects.
@@ -202,7 +256,7 @@ export class Scheduler implements SchedulerCore {
   /** The vCPU became runnable; `waker` is the vCPU index that caused it, -1 for the host. */
   wake(vm: number, vcpu: number, now: number, reason: WakeReason = "irq", waker = -1): void {
     const v = this.vcpu(vm, vcpu);
-    if (v.runnable) return;
+    if (v.runnable || v.gone) return;
     this.refill(now);
     v.runnable = true;
     v.waitSince = now;
@@ -271,6 +325,7 @@ export class Scheduler implements SchedulerCore {
         const vcpus = vm.vcpus.map((v) => ({
           vm: vm.id,
           vcpu: v.index,
+          traceId: v.traceId,
           cpuNs: v.cpuNs,
           stealNs: v.stealNs,
           switches: v.switches,

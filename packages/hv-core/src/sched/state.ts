@@ -71,6 +71,8 @@ export class VcpuState {
   yielded = false;
   /** Policy scratch: the worker it is planned on this round (gang policy), or -1. */
   planned = -1;
+  /** Moved to another scheduler (another vCPU thread): never runnable here again. */
+  gone = false;
 
   constructor(vm: VmState, index: number, allowed: Uint8Array, runnable: boolean) {
     this.vm = vm;

@@ -85,6 +85,8 @@ export type SchedEvent =
 export interface VcpuStats {
   readonly vm: number;
   readonly vcpu: number;
+  /** Its number in trace records (`VmSpec.traceIds`; the hart ID on vCPU threads). */
+  readonly traceId: number;
   readonly cpuNs: number;
   /** Runnable but not running (including time parked by a cap). */
   readonly stealNs: number;

@@ -27,6 +27,10 @@ export const MAX_GANG_VMS = GLOBAL_WORDS - 1;
 export const W_WAKE = 0;
 /** Worker words: messages posted to the worker and not yet taken. */
 export const W_MAIL = 1;
+/** Worker words: vCPUs runnable on the worker (running or waiting), as it last counted. */
+export const W_RUNNABLE = 2;
+/** Worker words: 1 + the index of an idle worker asking this one for a vCPU, or 0. */
+export const W_PULL = 3;
 
 /** Hart words. */
 export const H_IRQ = 0; // mip levels driven by the main thread's interrupt controllers
@@ -97,7 +101,8 @@ export class VcpuControl {
   }
 
   owner(hartId: number): number {
-    return this.words[this.hartWord(hartId, H_OWNER)];
+    // Atomic: a hart may move to another worker while others post to it.
+    return Atomics.load(this.words, this.hartWord(hartId, H_OWNER));
   }
 
   setOwner(hartId: number, worker: number): void {

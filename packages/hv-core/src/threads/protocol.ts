@@ -26,6 +26,8 @@ export interface VcpuWorkerRegion {
 /** What a pool worker starts from (structured-cloned; the pool block is shared). */
 export interface VcpuWorkerInit {
   readonly workerIndex: number;
+  /** Workers in the pool. */
+  readonly workers: number;
   readonly pool: SharedArrayBuffer;
   /** `credit`: the hv-core Scheduler shares the worker; `gang`: VMs take clock-aligned slots. */
   readonly policy: "credit" | "gang";
@@ -37,6 +39,8 @@ export interface VcpuWorkerInit {
   readonly sliceInstructions: number;
   /** Under `credit`, `pause` hands the worker to another runnable vCPU. */
   readonly pauseYield: boolean;
+  /** Under `credit`, idle workers take waiting vCPUs from busy ones. */
+  readonly balance: boolean;
 }
 
 /** One VM's harts for one worker (structured-cloned; buffers are shared). */
@@ -54,6 +58,10 @@ export interface VcpuVmInit {
   /** Harts this worker runs, and their states at start (same order). */
   readonly localHarts: readonly number[];
   readonly hartStates: readonly HartState[];
+  /** Hard affinity per hart (all harts of the VM): the workers it may move to; missing = any. */
+  readonly affinity: readonly (readonly number[] | undefined)[];
+  /** Set when the harts come from another worker (load balancing), which ran them last. */
+  readonly migratedFrom?: number;
   readonly control: SharedArrayBuffer;
   /** The VM's exit ring (shared by its workers), its reply slots, and this worker's slot. */
   readonly ring: SharedArrayBuffer;
@@ -76,11 +84,19 @@ export interface VcpuVmInit {
   readonly samples?: { readonly ring: SharedArrayBuffer; readonly everyInstructions: number };
 }
 
-/** What the main thread posts to a worker (then bumps its mail word and wakes it). */
-export interface VcpuWorkerRequest {
-  readonly type: "attach";
-  readonly vm: VcpuVmInit;
-}
+/**
+ * What the main thread posts to a worker (then bumps its mail word and wakes it): a VM's harts
+ * to run, or one more hart of a VM it runs already, moved from another worker.
+ */
+export type VcpuWorkerRequest =
+  | { readonly type: "attach"; readonly vm: VcpuVmInit }
+  | {
+      readonly type: "adopt";
+      readonly vm: number;
+      readonly hart: number;
+      readonly state: HartState;
+      readonly from: number;
+    };
 
 /** What a vCPU worker tells the main thread; `vm` -1: the worker itself failed. */
 export type VcpuWorkerMessage =
@@ -89,6 +105,18 @@ export type VcpuWorkerMessage =
   | {
       readonly type: "done";
       readonly vm: number;
+      /** The harts the worker ran at the end, and their states. */
+      readonly harts: readonly number[];
       readonly states: readonly HartState[];
       readonly sched: VmStats | undefined;
-    };
+    }
+  /** The worker gave a hart to idle worker `to` (load balancing); forward it there. */
+  | {
+      readonly type: "migrate";
+      readonly vm: number;
+      readonly hart: number;
+      readonly state: HartState;
+      readonly to: number;
+    }
+  /** An `adopt` came after the worker had let the VM go: the hart's state comes back. */
+  | { readonly type: "returned"; readonly vm: number; readonly hart: number; readonly state: HartState };

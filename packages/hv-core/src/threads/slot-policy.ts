@@ -34,6 +34,10 @@ export class GangSlotPolicy implements SchedPolicy {
     if (!vm.gang) this.fillers.push(...vm.vcpus);
   }
 
+  addVcpu(v: VcpuState): void {
+    if (!v.vm.gang) this.fillers.push(v);
+  }
+
   choose(worker: number, now: number): Choice {
     const runNs = (Math.floor(now / this.sliceNs) + 1) * this.sliceNs - now;
     const slot = this.slotOf(now);

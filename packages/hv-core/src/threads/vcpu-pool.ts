@@ -35,6 +35,11 @@ export interface VcpuPoolOptions {
    * another runnable vCPU there at once instead of spinning out its slice (default true).
    */
   readonly pauseYield?: boolean;
+  /**
+   * Under `credit`: a worker that has run out of work takes a waiting vCPU from the busiest
+   * worker (load balancing, default true). Off, harts stay where they were placed.
+   */
+  readonly balance?: boolean;
 }
 
 let sourceWorker: Promise<URL> | undefined;
@@ -73,7 +78,8 @@ function workerEntry(): Promise<URL> {
 
 /** A VM attached to the pool: where its harts run and who hears its workers. */
 interface Attached {
-  readonly owners: readonly number[];
+  /** Worker of each hart; changes as workers balance load. */
+  readonly owners: number[];
   readonly gang: boolean;
   readonly listener: (worker: number, message: VcpuWorkerMessage) => void;
 }
@@ -97,10 +103,13 @@ export class VcpuPool {
   readonly timesliceNs: number;
   readonly sliceInstructions: number;
   readonly pauseYield: boolean;
+  readonly balance: boolean;
   /** The pool block: worker wake and mail words, the gang table. */
   readonly buffer: SharedArrayBuffer;
   private readonly words: Int32Array;
   private threads: Promise<Worker[]> | undefined;
+  /** The workers, once started. */
+  private started: Worker[] | undefined;
   private readonly load: number[];
   private readonly vms = new Map<number, Attached>();
   /** VM ids start above OPEN_SLOT. */
@@ -120,6 +129,7 @@ export class VcpuPool {
     this.timesliceNs = options.timesliceNs ?? 1_000_000;
     this.sliceInstructions = options.sliceInstructions ?? 20_000;
     this.pauseYield = options.pauseYield ?? true;
+    this.balance = options.balance ?? true;
     if (!(this.timesliceNs >= 10_000)) throw new RangeError("the time slice must be at least 10 µs");
     this.buffer = new SharedArrayBuffer(poolBlockBytes(workers));
     this.words = new Int32Array(this.buffer);
@@ -185,14 +195,28 @@ export class VcpuPool {
       this.openVms++;
     }
     for (const w of owners) this.load[w]++;
-    this.vms.set(id, { owners, gang, listener });
-    const threads = await this.start();
-    for (const [w, vm] of inits(id)) {
-      threads[w].postMessage({ type: "attach", vm } satisfies VcpuWorkerRequest);
-      Atomics.add(this.words, workerWordIndex(w, W_MAIL), 1);
-      kickWorker(this.words, w);
-    }
+    this.vms.set(id, { owners: [...owners], gang, listener });
+    await this.start();
+    for (const [w, vm] of inits(id)) this.post(w, { type: "attach", vm });
     return id;
+  }
+
+  /** Posts a request to a worker of the running pool and wakes it. */
+  post(worker: number, request: VcpuWorkerRequest): void {
+    const threads = this.started;
+    if (threads === undefined) throw new Error("the vCPU pool has not started");
+    threads[worker].postMessage(request);
+    Atomics.add(this.words, workerWordIndex(worker, W_MAIL), 1);
+    kickWorker(this.words, worker);
+  }
+
+  /** Hart `hart` of VM `vmId` moved to worker `to` (load balancing). */
+  moved(vmId: number, hart: number, to: number): void {
+    const vm = this.vms.get(vmId);
+    if (vm === undefined) return;
+    this.load[vm.owners[hart]]--;
+    vm.owners[hart] = to;
+    this.load[to]++;
   }
 
   /** Forgets a VM whose workers have all handed its harts back. */
@@ -229,21 +253,24 @@ export class VcpuPool {
     this.closed = true;
     const threads = this.threads;
     this.threads = undefined;
+    this.started = undefined;
     if (threads !== undefined) await Promise.all((await threads).map((t) => t.terminate()));
   }
 
   private start(): Promise<Worker[]> {
     this.threads ??= (async () => {
       const url = await workerEntry();
-      return Array.from({ length: this.workers }, (_, w) => {
+      const workers = Array.from({ length: this.workers }, (_, w) => {
         const init: VcpuWorkerInit = {
           workerIndex: w,
+          workers: this.workers,
           pool: this.buffer,
           policy: this.policy,
           timesliceNs: this.timesliceNs,
           epochMs: this.epochMs,
           sliceInstructions: this.sliceInstructions,
           pauseYield: this.pauseYield,
+          balance: this.balance,
         };
         const worker = new Worker(url, { workerData: init });
         worker.on("message", (m: VcpuWorkerMessage) => this.dispatch(w, m));
@@ -253,6 +280,8 @@ export class VcpuPool {
         });
         return worker;
       });
+      this.started = workers;
+      return workers;
     })();
     return this.threads;
   }

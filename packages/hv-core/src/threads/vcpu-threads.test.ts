@@ -6,6 +6,8 @@ import {
   add,
   addi,
   amoadd_d,
+  andi,
+  beq,
   bne,
   csrrs,
   csrw,
@@ -314,4 +316,103 @@ describe("VcpuThreads", () => {
         }),
     ).toThrow(/shared: true/);
   });
+
+  it("moves a waiting hart to a worker that went idle, and the guest does not notice", async () => {
+    // Four S-mode harts on two workers: 0 and 2 share worker 0, 1 and 3 worker 1. The odd harts
+    // stop in wfi at once, so worker 1 idles while worker 0 has two harts to run: it asks for one.
+    // After counting, each even hart makes an SBI call, which the worker it ended on must serve.
+    const hartCount = 4;
+    const iterations = 2_000_000;
+    const A1 = 11;
+    const A6 = 16;
+    const A7 = 17;
+    const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
+    memory.writeBytes(
+      RAM_BASE,
+      program([
+        andi(T0, A0, 1),
+        beq(T0, 0, 12),
+        wfi(),
+        jal(0, -4),
+        addi(T4, A0, 0), // keep the hart id
+        li(T1, COUNTER),
+        li(T2, iterations),
+        li(T3, 1),
+        amoadd_d(0, T3, T1),
+        addi(T2, T2, -1),
+        bne(T2, 0, -8),
+        li(A7, 0x10), // BASE
+        li(A6, 0), // get_spec_version
+        ecall(),
+        li(T0, DEVICE),
+        sw(A1, T0, 16),
+        sw(T4, T0, 12),
+        wfi(),
+        jal(0, -4),
+      ]),
+    );
+    const clock = new WallClock(10_000_000);
+    const bus = new MmioBus();
+    const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
+    const sharedState = createSbiSharedState(hartCount);
+    const server = new SbiServer(
+      { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
+      { sstc: true, sharedState },
+    );
+    server.restoreState({ ...server.saveState(), hsm: [0, 0, 0, 0] });
+    for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+    const pool = new VcpuPool({ workers: 2 });
+    const control = VcpuThreads.createControl(hartCount, pool);
+    const device = new RecordingDevice();
+    const tracer = new Tracer({ vcpus: hartCount, shared: true });
+    tracer.enable("sched.migrate");
+    const threads = new VcpuThreads({
+      memory,
+      harts,
+      pool,
+      closePool: true,
+      control,
+      regions: [{ base: DEVICE, size: 0x1000, device }],
+      clock,
+      mTrapsFatal: true,
+      sbi: { sstc: true, sharedState },
+      tracer,
+      consoleWrite: () => {},
+      consoleRead: () => 0,
+      onSystemReset: () => {},
+      onCrash: (message) => {
+        throw new Error(message);
+      },
+    });
+    const done = new Set<number>();
+    device.onWrite = (offset, value) => {
+      if (offset === 12) done.add(value);
+      if (done.size === 2) threads.stop();
+    };
+    const timer = setTimeout(() => threads.stop(), 20_000);
+    await threads.run();
+    clearTimeout(timer);
+    expect([...done].sort()).toEqual([0, 2]);
+    // Every increment of both counting harts landed, whichever worker ran them.
+    expect(memory.i32[memory.hostOffset(COUNTER, 8) >>> 2]).toBe(2 * iterations);
+    // Both SBI calls were answered (spec version 2.0 or later), wherever the hart was.
+    const versions = device.writes.filter(([offset]) => offset === 16).map(([, v]) => v);
+    expect(versions).toHaveLength(2);
+    for (const v of versions) expect(v).toBeGreaterThanOrEqual(2 << 24);
+    const batch = tracer.drain();
+    const moves = Array.from({ length: batch.length }, (_, i) =>
+      decodeRecord(tracer.registry.table(), batch, i),
+    );
+    expect(moves.length).toBeGreaterThan(0);
+    expect(moves[0].fields).toMatchObject({ fromPcpu: 0, toPcpu: 1 });
+    expect([0, 2]).toContain(moves[0].vcpu);
+    // The states came back from wherever the harts ended: all four sit in wfi.
+    for (const id of [0, 2]) expect(harts[id].instret).toBeGreaterThan(3 * iterations);
+    for (const h of harts) expect(h.waiting).toBe(true);
+    const migrations = threads.schedStats.reduce(
+      (sum, s) => sum + (s?.vcpus.reduce((n, v) => n + v.migrations, 0) ?? 0),
+      0,
+    );
+    expect(migrations).toBe(moves.length);
+  }, 30_000);
 });

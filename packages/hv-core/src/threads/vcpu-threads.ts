@@ -1,5 +1,6 @@
 import { TraceRing, type Tracer } from "@monovisor/perf";
 import type { Hart } from "../hart/hart.js";
+import type { HartState } from "../hart/hart-state.js";
 import type { InterruptTarget } from "../irq/irq-line.js";
 import { MipBit } from "../irq/mip.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
@@ -218,81 +219,121 @@ export class VcpuThreads {
       fastWord: this.fastRegions.indexOf(i),
     }));
     this.publish();
-    const sampleRings = new Map(
-      o.sampler === undefined
-        ? []
-        : workers.map((w) => [w, TraceRing.create({ capacity: SAMPLE_RING_RECORDS, shared: true })]),
-    );
-    this.sampleRings = [...sampleRings.values()];
+    // Sample rings per pool worker, made as workers join the VM (a moved hart may bring one in).
+    const sampleRings = new Map<number, TraceRing>();
+    this.sampleRings = [];
+    const sampleRing = (w: number): TraceRing | undefined => {
+      if (o.sampler === undefined) return undefined;
+      let ring = sampleRings.get(w);
+      if (ring === undefined) {
+        ring = TraceRing.create({ capacity: SAMPLE_RING_RECORDS, shared: true });
+        sampleRings.set(w, ring);
+        this.sampleRings.push(ring);
+      }
+      return ring;
+    };
+    const initFor = (
+      vmId: number,
+      w: number,
+      localHarts: readonly number[],
+      hartStates: readonly HartState[],
+      migratedFrom?: number,
+    ): VcpuVmInit => {
+      const samples = sampleRing(w);
+      return {
+        vmId,
+        gang: gang && o.pool.policy === "gang",
+        weight: o.weight,
+        cap: o.cap,
+        pool: o.pool.buffer,
+        memory: o.memory.memory,
+        ramBase: o.memory.ramBase,
+        ramSize: o.memory.ramSize,
+        hartCount: o.harts.length,
+        localHarts,
+        hartStates,
+        affinity: Array.from({ length: o.harts.length }, (_, id) => o.affinity?.[id]),
+        migratedFrom,
+        control: control.buffer,
+        ring: this.ring,
+        replySlots: o.pool.workers,
+        replySlot: w,
+        fast: this.fast.buffer as SharedArrayBuffer,
+        regions,
+        frequencyHz: o.clock.frequencyHz,
+        clockOriginMs: o.clock.originMs,
+        mTrapsFatal: o.mTrapsFatal,
+        sbi: o.sbi,
+        // Keyed by worker: a worker that comes back in a later run reuses its slot.
+        trace: o.tracer?.threadPort(w, localHarts),
+        samples:
+          samples === undefined || o.sampler === undefined
+            ? undefined
+            : { ring: samples.buffer as SharedArrayBuffer, everyInstructions: o.sampler.everyInstructions },
+      };
+    };
     const inits = (vmId: number) =>
       new Map(
         workers.map((w): [number, VcpuVmInit] => {
           const localHarts = owners.flatMap((owner, id) => (owner === w ? [id] : []));
-          const samples = sampleRings.get(w);
           return [
             w,
-            {
+            initFor(
               vmId,
-              gang: gang && o.pool.policy === "gang",
-              weight: o.weight,
-              cap: o.cap,
-              pool: o.pool.buffer,
-              memory: o.memory.memory,
-              ramBase: o.memory.ramBase,
-              ramSize: o.memory.ramSize,
-              hartCount: o.harts.length,
+              w,
               localHarts,
-              hartStates: localHarts.map((id) => o.harts[id].saveState()),
-              control: control.buffer,
-              ring: this.ring,
-              replySlots: o.pool.workers,
-              replySlot: w,
-              fast: this.fast.buffer as SharedArrayBuffer,
-              regions,
-              frequencyHz: o.clock.frequencyHz,
-              clockOriginMs: o.clock.originMs,
-              mTrapsFatal: o.mTrapsFatal,
-              sbi: o.sbi,
-              // Keyed by worker: a worker that comes back in a later run reuses its slot.
-              trace: o.tracer?.threadPort(w, localHarts),
-              samples:
-                samples === undefined || o.sampler === undefined
-                  ? undefined
-                  : {
-                      ring: samples.buffer as SharedArrayBuffer,
-                      everyInstructions: o.sampler.everyInstructions,
-                    },
-            },
+              localHarts.map((id) => o.harts[id].saveState()),
+            ),
           ];
         }),
       );
+    let vmId = -1;
     let failure: Error | undefined;
+    /** Workers with a context for this VM that have not said `done`. */
     const pending = new Set(workers);
+    /** Harts handed from one worker to another and not yet confirmed by a `done`. */
+    const moving = new Set<number>();
     let signalExit: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
       signalExit = resolve;
     });
-    const finish = (w: number) => {
-      if (pending.delete(w) && pending.size === 0) signalExit();
+    const checkExit = () => {
+      if (pending.size === 0 && moving.size === 0) signalExit();
     };
     const listener = (w: number, m: VcpuWorkerMessage) => {
       if (m.type === "done") {
-        const localHarts = owners.flatMap((owner, id) => (owner === w ? [id] : []));
         m.states.forEach((s, i) => {
-          o.harts[localHarts[i]].restoreState(s);
+          o.harts[m.harts[i]].restoreState(s);
+          moving.delete(m.harts[i]);
         });
         this.schedStats[w] = m.sched;
-        finish(w);
+        pending.delete(w);
+        checkExit();
       } else if (m.type === "crash") o.onCrash(m.message);
-      else {
+      else if (m.type === "migrate") {
+        // Load balancing: worker w gave a hart to idle worker m.to. It runs it from its state.
+        moving.add(m.hart);
+        o.pool.moved(vmId, m.hart, m.to);
+        if (pending.has(m.to)) {
+          o.pool.post(m.to, { type: "adopt", vm: vmId, hart: m.hart, state: m.state, from: w });
+        } else {
+          pending.add(m.to);
+          o.pool.post(m.to, { type: "attach", vm: initFor(vmId, m.to, [m.hart], [m.state], w) });
+        }
+      } else if (m.type === "returned") {
+        // The VM's run ended before the hart arrived: its state is final.
+        o.harts[m.hart].restoreState(m.state);
+        moving.delete(m.hart);
+        checkExit();
+      } else {
         failure ??= new Error(`vCPU worker ${w}: ${m.message}`);
         control.requestStop();
-        finish(w);
+        pending.delete(w);
+        checkExit();
       }
     };
 
     const bell = control.words;
-    let vmId = -1;
     try {
       vmId = await o.pool.attach(owners, gang && o.pool.policy === "gang", inits, listener);
       let all = false;

@@ -30,10 +30,13 @@ import {
   H_START_A1_LO,
   H_START_PC_HI,
   H_START_PC_LO,
+  kickWorker,
   P_GANG_COUNT,
   P_GANG_IDS,
   VcpuControl,
   W_MAIL,
+  W_PULL,
+  W_RUNNABLE,
   W_WAKE,
   workerWordIndex,
 } from "./control.js";
@@ -52,6 +55,8 @@ import { GangSlotPolicy } from "./slot-policy.js";
 
 /** Bits of `H_IRQ` that map to `mip` levels (SSIP is posted separately, STIP is the hart's own). */
 const IRQ_BITS = [MipBit.MSIP, MipBit.MTIP, MipBit.SEIP, MipBit.MEIP] as const;
+/** Time slices a hart stays on a worker it moved to before it may move again. */
+const SETTLE_SLICES = 20;
 /** Longest sleep without any deadline; a stop request wakes the worker anyway. */
 const MAX_SLEEP_MS = 1000;
 
@@ -108,16 +113,25 @@ class RemoteHartStub {
 interface VmContext {
   readonly id: number;
   readonly control: VcpuControl;
-  readonly harts: readonly Hart[];
+  /** By scheduler vCPU index; undefined once the hart moved to another worker. */
+  readonly harts: (Hart | undefined)[];
   readonly sbi: SbiServer | undefined;
   readonly clock: WallClock;
   readonly applyEvents: (hartId: number) => void;
   readonly isExiting: () => boolean;
+  /** Takes hart `id` from another worker (its state as saved there); returns it. */
+  readonly adopt: (id: number, state: HartState) => Hart;
+  /** Gives hart `id` up (to another worker): its state, with what was posted to it. */
+  readonly release: (id: number) => HartState;
+  /** Workers hart `id` may run on (undefined: any). */
+  readonly affinity: readonly (readonly number[] | undefined)[];
   /** Set while one of its harts runs (its SBI calls may wait on remote fences). */
   current: number;
-  /** Per local hart: runnable as the scheduler knows it, and the steal time published. */
+  /** Per vCPU index: runnable as the scheduler knows it, and the steal time published. */
   readonly known: boolean[];
-  readonly published: Float64Array;
+  readonly published: number[];
+  /** When the vCPU came to this worker from another (-Infinity: it started here). */
+  readonly arrived: number[];
   /** The VM's tracer as lent to this worker, if it is traced. */
   readonly tracer: Tracer | undefined;
   /** Where PC samples go, and the most instructions between two; 0 when not sampling. */
@@ -144,32 +158,36 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
   const local = init.localHarts;
   const isLocal = new Uint8Array(init.hartCount);
   for (const id of local) isLocal[id] = 1;
+  const stub = (id: number) => new RemoteHartStub(id, memory, clock) as unknown as Hart;
+  // The SBI server's hart table: the same array throughout, so harts moving in and out show.
   const table: Hart[] = [];
-  for (let id = 0; id < init.hartCount; id++) {
-    table.push(
-      isLocal[id] === 1
-        ? new Hart({ memory, bus, clock, hartId: id })
-        : (new RemoteHartStub(id, memory, clock) as unknown as Hart),
-    );
-  }
-  const harts = local.map((id) => table[id]);
-  init.hartStates.forEach((s: HartState, i) => {
-    harts[i].restoreState(s);
-  });
+  for (let id = 0; id < init.hartCount; id++) table.push(stub(id));
+  const harts: (Hart | undefined)[] = [];
+  const tracer = init.trace === undefined ? undefined : Tracer.forThread(init.trace);
 
   let exiting = false;
   const stopAll = () => {
     exiting = true;
-    for (const h of harts) h.stopRequested = true;
+    for (const h of harts) if (h !== undefined) h.stopRequested = true;
   };
-  for (const h of harts) {
+  /** A hart of this worker from its saved state. */
+  const makeHart = (id: number, state: HartState): Hart => {
+    const h = new Hart({ memory, bus, clock, hartId: id });
+    h.restoreState(state);
     h.onTrap = (hart, cause, interrupt) => {
       const message = fatalTrapMessage(hart, cause, interrupt, init.mTrapsFatal);
       if (message === undefined) return;
       send({ type: "crash", vm: init.vmId, message });
       stopAll();
     };
-  }
+    if (tracer !== undefined) h.attachTracer(tracer);
+    if (exiting) h.stopRequested = true;
+    table[id] = h;
+    return h;
+  };
+  local.forEach((id, i) => {
+    harts.push(makeHart(id, init.hartStates[i]));
+  });
 
   /** Applies fences posted to one of this thread's harts. */
   const applyFences = (id: number) => {
@@ -253,14 +271,27 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
       applied[id] = levels;
     }
   };
-  // Levels from before the hart's reset inside `restoreState` are driven again.
-  for (const id of local) applied[id] = 0;
+  // The saved mip may hold levels the controllers have changed since: drive every line again.
+  for (const id of local) applied[id] = ~Atomics.load(cw, control.hartWord(id, H_IRQ));
+  if (tracer !== undefined) sbi?.attachTracer(tracer);
 
-  const tracer = init.trace === undefined ? undefined : Tracer.forThread(init.trace);
-  if (tracer !== undefined) {
-    for (const h of harts) h.attachTracer(tracer);
-    sbi?.attachTracer(tracer);
-  }
+  const adopt = (id: number, state: HartState): Hart => {
+    tracer?.setVcpuOwned(id, true);
+    const h = makeHart(id, state);
+    sbi?.serveHart(h);
+    isLocal[id] = 1;
+    // The saved mip may hold levels the controllers have changed since: drive every line again.
+    applied[id] = ~Atomics.load(cw, control.hartWord(id, H_IRQ));
+    return h;
+  };
+  const release = (id: number): HartState => {
+    applyEvents(id);
+    const state = table[id].saveState();
+    table[id] = stub(id);
+    isLocal[id] = 0;
+    tracer?.setVcpuOwned(id, false);
+    return state;
+  };
 
   const ctx: VmContext = {
     id: init.vmId,
@@ -270,14 +301,18 @@ function attachVm(init: VcpuVmInit, send: (m: VcpuWorkerMessage) => void): VmCon
     clock,
     applyEvents,
     isExiting: () => exiting,
+    adopt,
+    release,
+    affinity: init.affinity,
     current: -1,
     known: [],
-    published: new Float64Array(harts.length),
+    published: harts.map(() => 0),
+    arrived: harts.map(() => Number.NEGATIVE_INFINITY),
     tracer,
     samples: init.samples === undefined ? undefined : TraceRing.attach(init.samples.ring),
     sampleEvery: init.samples?.everyInstructions ?? 0,
   };
-  for (const h of harts) ctx.known.push(runnable(ctx, h));
+  for (const h of harts) ctx.known.push(runnable(ctx, h as Hart));
   return ctx;
 }
 
@@ -296,92 +331,230 @@ function main(init: VcpuWorkerInit): void {
   if (port === null) throw new Error("vcpu-worker runs as a worker thread");
   const send = (m: VcpuWorkerMessage) => port.postMessage(m);
   const pool = new Int32Array(init.pool);
-  const wake = workerWordIndex(init.workerIndex, W_WAKE);
-  const mail = workerWordIndex(init.workerIndex, W_MAIL);
+  const me = init.workerIndex;
+  const wake = workerWordIndex(me, W_WAKE);
+  const mail = workerWordIndex(me, W_MAIL);
+  const pull = workerWordIndex(me, W_PULL);
+  const workerCount = init.workers;
   // One time line for every worker of the pool (each thread's performance.now() starts elsewhere),
   // so gang slots begin at the same moment everywhere.
   const epoch = init.epochMs - performance.timeOrigin;
   const nowNs = () => (performance.now() - epoch) * 1e6;
   const timeslice = init.timesliceNs;
-  // This worker's share of the hypervisor scheduler: every VM with harts here, vCPU i = the VM's
-  // i-th hart on this worker.
+  const balancing = init.policy === "credit" && init.balance && workerCount > 1;
   /** Gang policy: whose slot it is, by the clock every worker shares; -1 for none. */
   const slotOf = (now: number): number => {
     const count = Atomics.load(pool, P_GANG_COUNT);
     if (count === 0) return -1;
     return Atomics.load(pool, P_GANG_IDS + (Math.floor(now / timeslice) % count));
   };
+  // This worker's share of the hypervisor scheduler: every VM with harts here; vCPU i of a VM is
+  // the i-th hart it gave this worker (records carry the hart ID and this worker's index).
   const sched = new Scheduler({
     workers: 1,
     sliceNs: timeslice,
     rateLimitNs: timeslice / 4,
-    traceWorkerIds: [init.workerIndex],
+    traceWorkerIds: [me],
     policy: init.policy === "gang" ? new GangSlotPolicy(slotOf, timeslice) : "credit",
   });
   const vms: VmContext[] = [];
+  /** Load balancing: when this worker last asked another for a vCPU, and how long it waits to ask again. */
+  let askedAt = Number.NEGATIVE_INFINITY;
+  let askEvery = timeslice;
+  /** When this worker last ran out of work (NaN while it has some). */
+  let idleSince = Number.NaN;
 
-  /** Takes attach messages the main thread posted. */
+  /** Takes what the main thread posted: VMs to run, harts moved here from other workers. */
   const takeMail = () => {
     while (Atomics.load(pool, mail) > 0) {
       const m = receiveMessageOnPort(port);
       if (m === undefined) break;
       Atomics.sub(pool, mail, 1);
       const request = m.message as VcpuWorkerRequest;
+      if (request.type === "adopt") {
+        adopt(request.vm, request.hart, request.state, request.from);
+        continue;
+      }
+      const vm = request.vm;
       try {
-        const ctx = attachVm(request.vm, send);
+        const ctx = attachVm(vm, send);
         sched.addVm(
           {
             id: ctx.id,
             vcpus: ctx.harts.length,
-            weight: request.vm.weight,
-            cap: request.vm.cap,
-            gang: request.vm.gang,
+            weight: vm.weight,
+            cap: vm.cap,
+            gang: vm.gang,
             blocked: ctx.known.flatMap((known, i) => (known ? [] : [i])),
-            traceIds: ctx.harts.map((h) => h.hartId),
+            traceIds: vm.localHarts,
           },
           nowNs(),
         );
         if (ctx.tracer !== undefined) sched.attachTracer(ctx.tracer, ctx.id);
+        if (vm.migratedFrom !== undefined) {
+          ctx.arrived.fill(nowNs());
+          const trace = ctx.tracer?.tracepoint("sched.migrate");
+          for (const id of vm.localHarts) if (trace?.enabled) trace.emitAt(nowNs(), id, vm.migratedFrom, me);
+          tookOne();
+        }
         vms.push(ctx);
       } catch (error) {
-        send({ type: "error", vm: request.vm.vmId, message: describe(error) });
+        send({ type: "error", vm: vm.vmId, message: describe(error) });
       }
     }
   };
 
+  /** A hart another worker gave up, for a VM already here. */
+  const adopt = (vmId: number, id: number, state: HartState, from: number) => {
+    const ctx = vms.find((c) => c.id === vmId);
+    if (ctx === undefined) {
+      // The VM was let go meanwhile (its run ended): hand the state back.
+      send({ type: "returned", vm: vmId, hart: id, state });
+      return;
+    }
+    const h = ctx.adopt(id, state);
+    const r = runnable(ctx, h);
+    const index = sched.addVcpu(
+      ctx.id,
+      { traceId: id, affinity: ctx.affinity[id], blocked: !r, fromPcpu: from },
+      nowNs(),
+    );
+    ctx.harts[index] = h;
+    ctx.known[index] = r;
+    ctx.published[index] = 0;
+    ctx.arrived[index] = nowNs();
+    tookOne();
+  };
+
+  const tookOne = () => {
+    askEvery = timeslice;
+    askedAt = Number.NEGATIVE_INFINITY;
+  };
+
+  /** An idle worker asked for a vCPU: give it the one waiting longest that may run there. */
+  const giveAway = (to: number, now: number) => {
+    let waiting = 0;
+    for (const c of vms) for (const k of c.known) if (k) waiting++;
+    const running = sched.current(0);
+    // Keep one: moving the only runnable vCPU gains nothing.
+    if (waiting < 2) return;
+    let best: { ctx: VmContext; index: number; since: number } | undefined;
+    for (const ctx of vms) {
+      if (ctx.isExiting()) continue;
+      ctx.known.forEach((known, index) => {
+        const h = ctx.harts[index];
+        if (!known || h === undefined) return;
+        const v = sched.vcpu(ctx.id, index);
+        // Worth a move: it has waited a while, and did not just arrive (no ping-pong).
+        if (
+          v === running ||
+          now - v.waitSince < timeslice / 2 ||
+          now - ctx.arrived[index] < SETTLE_SLICES * timeslice
+        )
+          return;
+        const allowed = ctx.affinity[h.hartId];
+        if (allowed !== undefined && !allowed.includes(to)) return;
+        if (best === undefined || v.waitSince < best.since) best = { ctx, index, since: v.waitSince };
+      });
+    }
+    if (best === undefined) return;
+    const { ctx, index } = best;
+    const h = ctx.harts[index] as Hart;
+    const id = h.hartId;
+    sched.removeVcpu(ctx.id, index, now);
+    ctx.harts[index] = undefined;
+    ctx.known[index] = false;
+    const state = ctx.release(id);
+    // From here posts to the hart wake the new owner, which applies them once it has the hart.
+    ctx.control.setOwner(id, to);
+    send({ type: "migrate", vm: ctx.id, hart: id, state, to });
+  };
+
+  let lastCount = 0;
+  const wakeIdleWorker = () => {
+    for (let w = 0; w < workerCount; w++) {
+      if (w !== me && Atomics.load(pool, workerWordIndex(w, W_RUNNABLE)) === 0) {
+        kickWorker(pool, w);
+        return;
+      }
+    }
+  };
+
+  /**
+   * Idle here: ask the busiest worker with vCPUs waiting for one of them, once this worker has
+   * idled a whole time slice (a hart that only paused in `wfi` is not worth a move). Returns
+   * when to look again (ms), or Infinity.
+   */
+  const askForWork = (now: number): number => {
+    let busiest = -1;
+    let most = 1;
+    for (let w = 0; w < workerCount; w++) {
+      if (w === me) continue;
+      const n = Atomics.load(pool, workerWordIndex(w, W_RUNNABLE));
+      if (n > most) {
+        most = n;
+        busiest = w;
+      }
+    }
+    if (busiest < 0) return Number.POSITIVE_INFINITY;
+    const due = Math.max(idleSince + timeslice, askedAt + askEvery);
+    if (now < due) return (due - now) / 1e6;
+    askedAt = now;
+    // Ask less often while asking brings nothing (affinity may keep every vCPU there).
+    askEvery = Math.min(askEvery * 2, 100 * timeslice);
+    if (Atomics.compareExchange(pool, workerWordIndex(busiest, W_PULL), 0, me + 1) === 0) {
+      kickWorker(pool, busiest);
+    }
+    return askEvery / 1e6;
+  };
+
   /** Hands a stopped VM's harts back and forgets them (their vCPUs stay blocked). */
   const detach = (ctx: VmContext) => {
-    // What was posted to the harts (IPIs, interrupt levels, a start) goes into their states.
-    for (const h of ctx.harts) ctx.applyEvents(h.hartId);
     const now = nowNs();
-    ctx.harts.forEach((_, i) => {
+    const harts: Hart[] = [];
+    ctx.harts.forEach((h, i) => {
+      if (h === undefined) return;
+      // What was posted to the hart (IPIs, interrupt levels, a start) goes into its state.
+      ctx.applyEvents(h.hartId);
       sched.block(ctx.id, i, now, "hsm-stop");
+      harts.push(h);
     });
     const stats = sched.stats().vms.find((v) => v.id === ctx.id);
-    send({ type: "done", vm: ctx.id, states: ctx.harts.map((h) => h.saveState()), sched: stats });
+    send({
+      type: "done",
+      vm: ctx.id,
+      harts: harts.map((h) => h.hartId),
+      states: harts.map((h) => h.saveState()),
+      sched: stats,
+    });
     vms.splice(vms.indexOf(ctx), 1);
   };
 
-  /** Tells the scheduler which harts became runnable or stopped being so. */
-  const sync = (now: number) => {
+  /** Tells the scheduler which harts became runnable or stopped being so; returns how many can run. */
+  const sync = (now: number): number => {
+    let count = 0;
     for (const ctx of vms) {
       // Enable/disable done on the VM's thread since the last look.
       ctx.tracer?.sync();
       ctx.sbi?.updateTimers(ctx.clock.now());
       for (let i = 0; i < ctx.harts.length; i++) {
         const h = ctx.harts[i];
+        if (h === undefined) continue;
         ctx.applyEvents(h.hartId);
         if (h.waiting) h.updateSstc();
         const r = runnable(ctx, h);
+        if (r) count++;
         if (r === ctx.known[i]) continue;
         ctx.known[i] = r;
         if (r) sched.wake(ctx.id, i, now, "irq");
         else sched.block(ctx.id, i, now, h.waiting ? "wfi" : "hsm-stop");
       }
     }
+    Atomics.store(pool, workerWordIndex(me, W_RUNNABLE), count);
+    return count;
   };
 
-  /** True when a vCPU other than `ctx`'s `index`-th hart could use this worker now. */
+  /** True when a vCPU other than `ctx`'s `index`-th could use this worker now. */
   const othersRunnable = (ctx: VmContext, index: number): boolean => {
     for (const c of vms) {
       for (let i = 0; i < c.known.length; i++) if (c.known[i] && (c !== ctx || i !== index)) return true;
@@ -394,12 +567,21 @@ function main(init: VcpuWorkerInit): void {
     takeMail();
     for (const ctx of [...vms]) if (ctx.control.stopRequested) detach(ctx);
     let now = nowNs();
-    sync(now);
+    const count = sync(now);
+    // More runnable here than before: an idle worker may take one (it asks when it wakes).
+    if (balancing && count >= 2 && count > lastCount) wakeIdleWorker();
+    lastCount = count;
+    const asker = Atomics.load(pool, pull);
+    if (asker !== 0) {
+      Atomics.store(pool, pull, 0);
+      giveAway(asker - 1, now);
+    }
     const pick = sched.pick(0, now);
     const ctx = pick.vm < 0 ? undefined : vms.find((c) => c.id === pick.vm);
-    if (ctx !== undefined) {
+    const h = ctx?.harts[pick.vcpu];
+    if (ctx !== undefined && h !== undefined) {
+      idleSince = Number.NaN;
       const i = pick.vcpu;
-      const h = ctx.harts[i];
       const id = h.hartId;
       const control = ctx.control;
       // Time it waited runnable while others had this thread: the guest sees it as steal.
@@ -444,9 +626,10 @@ function main(init: VcpuWorkerInit): void {
     for (const c of vms) {
       if (c.isExiting()) continue;
       const ticks = c.clock.now();
-      for (const h of c.harts) {
-        let d = h.sstcDeadline();
-        if (c.sbi !== undefined) d = Math.min(d, c.sbi.timerDeadline(h.hartId));
+      for (const hart of c.harts) {
+        if (hart === undefined) continue;
+        let d = hart.sstcDeadline();
+        if (c.sbi !== undefined) d = Math.min(d, c.sbi.timerDeadline(hart.hartId));
         // A deadline already passed has raised its interrupt; if that did not wake the hart, it never will.
         if (d > ticks && d < Number.MAX_SAFE_INTEGER) {
           timeout = Math.min(timeout, ((d - ticks) * 1000) / c.clock.frequencyHz);
@@ -454,6 +637,8 @@ function main(init: VcpuWorkerInit): void {
       }
     }
     if (Number.isFinite(pick.runNs)) timeout = Math.min(timeout, pick.runNs / 1e6);
+    if (Number.isNaN(idleSince)) idleSince = now;
+    if (balancing) timeout = Math.min(timeout, askForWork(now));
     if (timeout > 0) Atomics.wait(pool, wake, seen, timeout);
   }
 }

@@ -1,3 +1,4 @@
+import { Tracer } from "@monovisor/perf";
 import { describe, expect, it } from "vitest";
 import { bootGuest, guestFile, runScriptArg } from "./guests.js";
 
@@ -43,6 +44,27 @@ describe("Linux 6.1 with its harts on vCPU threads", () => {
       /unhandled signal|Oops|Kernel panic|CPU\d+: failed to come online|rcu.*stall/,
     );
     console.info(`linux 4 harts on 2 threads, boot + script: ${run.seconds.toFixed(1)} s`);
+  });
+
+  it("moves a busy CPU to the thread that went idle (load balancing)", async () => {
+    // Harts 0 and 2 start on thread 0, 1 and 3 on thread 1: two md5sums pinned to CPUs 0 and 2
+    // leave thread 1 idle until it takes one of them.
+    const tracer = new Tracer({ vcpus: 4, shared: true });
+    tracer.enable("sched.migrate", "count");
+    const script = [
+      "dd if=/dev/zero of=/tmp/z bs=1M count=8 2>/dev/null",
+      "taskset 1 md5sum /tmp/z > /tmp/sum.0 & taskset 4 md5sum /tmp/z > /tmp/sum.2 & wait",
+      "cat /tmp/sum.0 /tmp/sum.2",
+    ].join("\n");
+    const run = await bootGuest(
+      { ...threadedLinux(`console=ttyS0 quiet ${runScriptArg(`${script}\n`)}`, 4, 2), tracer },
+      BOOT_TIMEOUT_MS,
+    );
+    expect(run.exit, run.console.slice(-2000)).toEqual({ kind: "poweroff" });
+    expect(run.console.split(`${ZEROS_8M_MD5}  /tmp/z`).length - 1).toBe(2);
+    expect(run.console).toContain("monovisor-guest: exit=0");
+    const moves = tracer.stats().tracepoints.find((t) => t.name === "sched.migrate");
+    expect(moves?.total).toBeGreaterThan(0);
   });
 
   it("answers console input at the shell and powers off on request", async () => {
