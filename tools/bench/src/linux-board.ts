@@ -1,4 +1,5 @@
 import { VirtMachine, type VirtMachineExit } from "@monovisor/devmodel";
+import type { VcpuPool } from "@monovisor/hv-core";
 
 export interface LinuxBootRequest {
   readonly kernel: Uint8Array;
@@ -9,6 +10,8 @@ export interface LinuxBootRequest {
   readonly hartCount?: number;
   /** `VirtMachine`'s `threads`: worker threads for the harts; 0 or absent runs them on this thread. */
   readonly threads?: number;
+  /** A vCPU pool to run the harts on instead of `threads` (closed by the caller). */
+  readonly pool?: VcpuPool;
   /** Sees the console as it arrives, for measurements keyed to guest output. */
   readonly onConsole?: (text: string) => void;
   /** Stop the guest after this long. */
@@ -50,7 +53,7 @@ export async function bootLinux(request: LinuxBootRequest): Promise<LinuxBootOut
     cmdline: request.cmdline,
     memoryBytes: request.memoryBytes,
     hartCount: request.hartCount ?? 1,
-    threads: request.threads ?? 0,
+    ...(request.pool === undefined ? { threads: request.threads ?? 0 } : { pool: request.pool }),
     console: {
       write: (bytes) => {
         const text = decoder.decode(bytes, { stream: true });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  balanceScript,
   coresBusy,
   formatSmpReport,
   parseSmpSeconds,
@@ -68,6 +69,13 @@ describe("smp benchmark", () => {
     expect(smpSpeedup(10, 0)).toBeUndefined();
   });
 
+  it("pins two md5sums to CPUs 0 and 2 for the load-balancing rows", () => {
+    const script = balanceScript();
+    expect(script).toContain("taskset 1 md5sum /tmp/z & taskset 4 md5sum /tmp/z & wait");
+    expect(script.match(/md5sum/g)).toHaveLength(2);
+    expect(script).toContain("smp-seconds");
+  });
+
   it("runs monovisor with one worker, a worker per hart, and on the main thread", () => {
     expect(SMP_VARIANTS.map((v) => v.threads)).toEqual([1, 2, 0]);
   });
@@ -83,6 +91,7 @@ describe("smp benchmark", () => {
         { ...main, seconds: undefined, coresBusy: undefined, failed: true },
       ],
       qemu: { seconds: 0.2, failed: false },
+      balance: { on: 3.5, off: 7 },
       speedup: 2,
       notes: ["n1"],
       failed: true,
@@ -96,6 +105,8 @@ describe("smp benchmark", () => {
     );
     expect(text).toMatch(/threads: 0 \(harts on the main thread\) \(FAILED\)\s+-\s+-\s+0\.20\s+-/);
     expect(text).toContain("qemu -smp 2 s");
+    expect(text).toMatch(/on \(default\)\s+3\.50\s+2\.00x\n/);
+    expect(text).toMatch(/off \(placement kept\)\s+7\.00/);
     expect(text).toContain("* n1");
   });
 });

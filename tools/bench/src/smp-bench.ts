@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus as hostCpus } from "node:os";
 import { join, resolve } from "node:path";
+import { VcpuPool } from "@monovisor/hv-core";
 import type { BenchContext } from "./context.js";
 import { bootLinux } from "./linux-board.js";
 import { describeRatio, speedRatio } from "./metrics.js";
@@ -41,8 +42,15 @@ export interface SmpRow extends SmpVariant {
   readonly failed: boolean;
 }
 
+/** In-guest seconds of {@link balanceScript} with the pool's load balancing on and off. */
+export interface BalanceResult {
+  readonly on: number | undefined;
+  readonly off: number | undefined;
+}
+
 export interface SmpResult {
   readonly cpus: number;
+  readonly balance: BalanceResult;
   /** `os.availableParallelism()` of the host. */
   readonly hostCores: number;
   readonly monovisor: readonly SmpRow[];
@@ -67,6 +75,20 @@ export function smpScript(cpus: number): string {
     'echo smp-seconds $(awk "BEGIN { print $t1 - $t0 }")',
     "",
   ].join("\n");
+}
+
+/** Load balancing: guest CPUs, host threads, and the CPUs the two md5sums are pinned to. */
+export const BALANCE_CPUS = 4;
+export const BALANCE_THREADS = 2;
+/** CPUs 0 and 2: harts placed on the same thread (hart i on the i-th least loaded, round robin). */
+const BALANCE_MASKS = [1, 4];
+
+/** Two md5sums pinned to CPUs that start on one thread, timed like {@link smpScript}. */
+export function balanceScript(): string {
+  return smpScript(BALANCE_CPUS).replace(
+    `${"md5sum /tmp/z & ".repeat(BALANCE_CPUS)}wait`,
+    `${BALANCE_MASKS.map((m) => `taskset ${m} md5sum /tmp/z & `).join("")}wait`,
+  );
 }
 
 export function smpCmdline(cpus: number): string {
@@ -183,6 +205,7 @@ export async function runSmpBench(ctx: BenchContext, guestDir: string | undefine
       hostCores,
       monovisor: SMP_VARIANTS.map((v) => ({ ...v, seconds: undefined, coresBusy: undefined, failed: false })),
       qemu: { seconds: undefined, failed: false },
+      balance: { on: undefined, off: undefined },
       speedup: undefined,
       notes: [
         `smp: guest files missing (${LINUX_KERNEL_FILE} and ${LINUX_INITRD_FILE}); build them with tools/guest-builder/ensure-guests.sh`,
@@ -200,6 +223,9 @@ export async function runSmpBench(ctx: BenchContext, guestDir: string | undefine
   const failedIds = new Set<string>();
   const qemuSamples: number[] = [];
   let qemuFailed = false;
+  const balanceOn: number[] = [];
+  const balanceOff: number[] = [];
+  let balanceFailed = false;
   // Variants alternate within each repeat so slow drift on the host hits them alike.
   for (let run = 1; run <= ctx.repeat; run++) {
     for (const variant of SMP_VARIANTS) {
@@ -230,6 +256,35 @@ export async function runSmpBench(ctx: BenchContext, guestDir: string | undefine
       if (problem !== undefined) {
         failedIds.add(variant.id);
         notes.push(`smp: ${variant.title} run ${run} failed (${problem})`);
+      }
+    }
+    for (const balance of [true, false]) {
+      ctx.progress(`smp: load balancing ${balance ? "on" : "off"}, run ${run}/${ctx.repeat}`);
+      const pool = new VcpuPool({ workers: BALANCE_THREADS, balance });
+      const problem = await bootLinux({
+        kernel,
+        initrd,
+        cmdline: `console=ttyS0 quiet run=${Buffer.from(balanceScript()).toString("base64")}`,
+        memoryBytes: 256 * MiB,
+        hartCount: BALANCE_CPUS,
+        pool,
+        timeoutMs: MONOVISOR_TIMEOUT_MS,
+      })
+        .then(
+          (outcome) => {
+            const seconds = parseSmpSeconds(outcome.console);
+            const sums = outcome.console.split(`${ZEROS_16M_MD5}  /tmp/z`).length - 1;
+            if (!outcome.poweredOff || seconds === undefined || sums !== BALANCE_MASKS.length)
+              return `${outcome.exit}: ${tail(outcome.console)}`;
+            (balance ? balanceOn : balanceOff).push(seconds);
+            return undefined;
+          },
+          (error: unknown) => `threw ${error instanceof Error ? error.message : String(error)}`,
+        )
+        .finally(() => pool.close());
+      if (problem !== undefined) {
+        balanceFailed = true;
+        notes.push(`smp: load balancing ${balance ? "on" : "off"} run ${run} failed (${problem})`);
       }
     }
     if (ctx.qemu === undefined) continue;
@@ -268,6 +323,7 @@ export async function runSmpBench(ctx: BenchContext, guestDir: string | undefine
     `smp: seconds are the guest's /proc/uptime around ${cpus} concurrent md5sums of a ${FILE_MIB} MiB tmpfs file, best of ${ctx.repeat}`,
     `smp: speedup = threads: 1 seconds / threads: 2 seconds; the target is >= ${SMP_SPEEDUP_TARGET}x on a 2-core host`,
     "smp: cores busy = CPU time over wall time while the guest ran the md5sums, of this process (all its threads) / of the whole host; the host's well above this process's means other work shared the cores",
+    `smp: load balancing: ${BALANCE_CPUS} CPUs on ${BALANCE_THREADS} threads, md5sums pinned to CPUs 0 and 2, which start on the same thread; off keeps the placement (VcpuPool balance: false)`,
     hostCores < cpus
       ? `smp: this host has ${hostCores} core(s) (os.availableParallelism()); with fewer than ${cpus} the speedup cannot show`
       : `smp: this host has ${hostCores} cores (os.availableParallelism())`,
@@ -277,9 +333,10 @@ export async function runSmpBench(ctx: BenchContext, guestDir: string | undefine
     hostCores,
     monovisor,
     qemu: { seconds: bestSeconds(qemuSamples), failed: qemuFailed },
+    balance: { on: bestSeconds(balanceOn), off: bestSeconds(balanceOff) },
     speedup: smpSpeedup(byThreads(1), byThreads(2)),
     notes,
-    failed: qemuFailed || failedIds.size > 0,
+    failed: qemuFailed || balanceFailed || failedIds.size > 0,
   };
 }
 
@@ -313,5 +370,21 @@ export function formatSmpReport(r: SmpResult): string {
     ],
     rows,
   );
-  return `\n${table}\n\n${r.notes.map((n) => `* ${n}`).join("\n")}\n`;
+  const { on, off } = r.balance;
+  const balance = formatTable(
+    [
+      { header: `load balancing, ${BALANCE_CPUS} CPUs on ${BALANCE_THREADS} threads, 2 pinned md5sums` },
+      { header: "in-guest s", align: "right" },
+      { header: "gain", align: "right" },
+    ],
+    [
+      [
+        "on (default)",
+        secondsCell(on),
+        on !== undefined && off !== undefined ? `${(off / on).toFixed(2)}x` : "-",
+      ],
+      ["off (placement kept)", secondsCell(off), ""],
+    ],
+  );
+  return `\n${table}\n\n${balance}\n\n${r.notes.map((n) => `* ${n}`).join("\n")}\n`;
 }
