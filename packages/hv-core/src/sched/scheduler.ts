@@ -152,14 +152,21 @@ export class Scheduler implements SchedulerCore {
     v.chargedAt = now;
     state.vcpus.push(v);
     this.policy.addVcpu(v);
-    if (options.fromPcpu !== undefined) {
-      v.migrations++;
-      this.migrations++;
-      const trace = this.trace(v);
-      if (trace?.migrate.enabled) trace.migrate.emitAt(now, v.traceId, options.fromPcpu, this.pcpus[v.home]);
-    }
+    if (options.fromPcpu !== undefined) this.arrived(vm, v.index, options.fromPcpu, now);
     if (options.blocked !== true) this.wake(vm, v.index, now, "resume");
     return v.index;
+  }
+
+  /**
+   * Counts and traces (`sched.migrate`) the arrival of a vCPU from pCPU `fromPcpu`, which
+   * another scheduler ran it on (a vCPU thread taking a hart from another).
+   */
+  arrived(vm: number, vcpu: number, fromPcpu: number, now: number): void {
+    const v = this.vcpu(vm, vcpu);
+    v.migrations++;
+    this.migrations++;
+    const trace = this.trace(v);
+    if (trace?.migrate.enabled) trace.migrate.emitAt(now, v.traceId, fromPcpu, this.pcpus[v.home]);
   }
 
   /**

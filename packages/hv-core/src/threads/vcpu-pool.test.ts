@@ -1,17 +1,26 @@
+import { decodeRecord, Tracer } from "@monovisor/perf";
 import { describe, expect, it } from "vitest";
 import { Hart } from "../hart/hart.js";
-import { addi, jal, li, lw, program, RAM_BASE } from "../hart/test-asm.testing.js";
+import { addi, jal, li, lw, program, RAM_BASE, wfi } from "../hart/test-asm.testing.js";
 import { MmioBus } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import { WallClock } from "../time/clock.js";
 import { H_IN_GUEST } from "./control.js";
 import { VcpuPool } from "./vcpu-pool.js";
-import { VcpuThreads } from "./vcpu-threads.js";
+import { VcpuThreads, type VcpuThreadsOptions } from "./vcpu-threads.js";
 
-/** A VM whose harts count forever in M-mode, attached to `pool`. */
-function spinningVm(pool: VcpuPool, hartCount: number, weight?: number) {
+/** A VM whose harts count forever in M-mode (or wait in wfi with `idle`), attached to `pool`. */
+function spinningVm(
+  pool: VcpuPool,
+  hartCount: number,
+  weight?: number,
+  extra: Pick<VcpuThreadsOptions, "affinity" | "tracer"> & { idle?: boolean } = {},
+) {
   const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
-  memory.writeBytes(RAM_BASE, program([addi(5, 5, 1), jal(0, -4)]));
+  memory.writeBytes(
+    RAM_BASE,
+    program(extra.idle === true ? [wfi(), jal(0, -4)] : [addi(5, 5, 1), jal(0, -4)]),
+  );
   const clock = new WallClock();
   const bus = new MmioBus();
   const harts = Array.from({ length: hartCount }, (_, id) => {
@@ -26,6 +35,8 @@ function spinningVm(pool: VcpuPool, hartCount: number, weight?: number) {
     pool,
     control,
     weight,
+    affinity: extra.affinity,
+    tracer: extra.tracer,
     regions: [],
     clock,
     mTrapsFatal: false,
@@ -128,6 +139,36 @@ describe("VcpuPool", () => {
     const singleSteal = single.threads.schedStats.reduce((sum, s) => sum + (s?.stealNs ?? 0), 0);
     expect(gangSteal).toBeGreaterThan(0);
     expect(singleSteal).toBeGreaterThan(0);
+  }, 20_000);
+
+  it("moves a hart to an idle worker that had none of its VM, and keeps pinned harts in place", async () => {
+    const pool = new VcpuPool({ workers: 2 });
+    // Worker 1 gets an idle VM; both harts of the busy one start on worker 0, one of them pinned.
+    const idle = spinningVm(pool, 1, undefined, { idle: true, affinity: [[1]] });
+    const tracer = new Tracer({ vcpus: 2, shared: true });
+    tracer.enable("sched.migrate");
+    const busy = spinningVm(pool, 2, undefined, { affinity: [[0], undefined], tracer });
+    try {
+      const runs = [idle.threads.run()];
+      await sleep(50);
+      runs.push(busy.threads.run());
+      await sleep(800);
+      idle.threads.stop();
+      busy.threads.stop();
+      await Promise.all(runs);
+    } finally {
+      await pool.close();
+    }
+    const batch = tracer.drain();
+    const moves = Array.from({ length: batch.length }, (_, i) =>
+      decodeRecord(tracer.registry.table(), batch, i),
+    );
+    // Only the unpinned hart moved, from worker 0 to worker 1, once.
+    expect(moves.map((m) => [m.vcpu, m.fields.fromPcpu, m.fields.toPcpu])).toEqual([[1, 0, 1]]);
+    expect(busy.threads.schedStats[1]?.vcpus.map((v) => [v.traceId, v.migrations])).toEqual([[1, 1]]);
+    // After the move both ran side by side: the moved hart did a fair share of the work.
+    const [h0, h1] = busy.harts;
+    expect(h1.instret).toBeGreaterThan(0.4 * h0.instret);
   }, 20_000);
 
   it("ends a VM whose device throws with that error, and the shared pool runs on", async () => {

@@ -116,22 +116,33 @@ function stealGuest(): Prog {
   ];
 }
 
+/**
+ * Harts entering S-mode at RAM_BASE (a0 = hart ID), all STARTED, and the SBI state the workers
+ * share: a server made here writes it into the shared buffer.
+ */
+function supervisorHarts(memory: GuestMemory, clock: WallClock) {
+  const bus = new MmioBus();
+  const harts = Array.from(
+    { length: memory.hartCount },
+    (_, id) => new Hart({ memory, bus, clock, hartId: id }),
+  );
+  const sharedState = createSbiSharedState(memory.hartCount);
+  const server = new SbiServer(
+    { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
+    { sstc: true, sharedState },
+  );
+  server.restoreState({ ...server.saveState(), hsm: harts.map(() => 0) });
+  for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+  return { harts, sharedState };
+}
+
 /** Runs {@link stealGuest} on two harts sharing one worker, to the end. */
 async function stealRun(extra: Pick<VcpuThreadsOptions, "tracer" | "sampler">) {
   const hartCount = 2;
   const memory = new GuestMemory({ ramBase: RAM_BASE, ramSize: 1 << 20, hartCount, shared: true });
   memory.writeBytes(RAM_BASE, program(stealGuest()));
   const clock = new WallClock(10_000_000);
-  const bus = new MmioBus();
-  const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
-  const sharedState = createSbiSharedState(hartCount);
-  // The server writes its state into the shared buffer: both harts STARTED (HSM state 0).
-  const server = new SbiServer(
-    { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
-    { sstc: true, sharedState },
-  );
-  server.restoreState({ ...server.saveState(), hsm: [0, 0] });
-  for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+  const { harts, sharedState } = supervisorHarts(memory, clock);
   const pool = new VcpuPool({ workers: 1, timesliceNs: 200_000 });
   const control = VcpuThreads.createControl(hartCount, pool);
   const device = new RecordingDevice();
@@ -352,15 +363,7 @@ describe("VcpuThreads", () => {
       ]),
     );
     const clock = new WallClock(10_000_000);
-    const bus = new MmioBus();
-    const harts = Array.from({ length: hartCount }, (_, id) => new Hart({ memory, bus, clock, hartId: id }));
-    const sharedState = createSbiSharedState(hartCount);
-    const server = new SbiServer(
-      { harts, consoleWrite: () => {}, consoleRead: () => 0, systemReset: () => {} },
-      { sstc: true, sharedState },
-    );
-    server.restoreState({ ...server.saveState(), hsm: [0, 0, 0, 0] });
-    for (const h of harts) enterSupervisor(h, RAM_BASE, h.hartId, 0, { sstc: true });
+    const { harts, sharedState } = supervisorHarts(memory, clock);
     const pool = new VcpuPool({ workers: 2 });
     const control = VcpuThreads.createControl(hartCount, pool);
     const device = new RecordingDevice();

@@ -392,9 +392,9 @@ function main(init: VcpuWorkerInit): void {
         );
         if (ctx.tracer !== undefined) sched.attachTracer(ctx.tracer, ctx.id);
         if (vm.migratedFrom !== undefined) {
-          ctx.arrived.fill(nowNs());
-          const trace = ctx.tracer?.tracepoint("sched.migrate");
-          for (const id of vm.localHarts) if (trace?.enabled) trace.emitAt(nowNs(), id, vm.migratedFrom, me);
+          const now = nowNs();
+          ctx.arrived.fill(now);
+          for (let i = 0; i < ctx.harts.length; i++) sched.arrived(ctx.id, i, vm.migratedFrom, now);
           tookOne();
         }
         vms.push(ctx);
