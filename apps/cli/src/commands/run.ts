@@ -43,9 +43,10 @@ Boots a guest on the QEMU-compatible virt board (DESIGN §1) with the terminal a
   --append <text>    kernel command line (default "${VIRT_DEFAULT_CMDLINE}")
   --mem <size>       RAM size, e.g. 256M, 1G (default 256M; a bare number means MiB)
   --cpus <n>         harts, 1..${VIRT_MAX_HARTS} (default 1); --smp is an alias
-  --threads <n>      run the harts on n host threads (hart i on thread i mod n, at most one
-                     thread per hart; devices stay on the main thread); 0 (the default) runs
-                     every hart on the main thread. Not with --deterministic, tracing or 'hv top'
+  --threads <n>      run the harts on n host threads (at most one per hart; hart i starts on
+                     thread i mod n, and an idle thread takes a waiting hart from a busy one;
+                     devices stay on the main thread); 0 (the default) runs every hart on the
+                     main thread. Not with --deterministic
   --bios <fw|none>   M-mode firmware at 0x80000000 (OpenSBI fw_jump.bin / fw_dynamic.bin),
                      or none
   --disk <spec>      a virtio-blk disk (repeatable; the first is /dev/vda, the next vdb, ...):
