@@ -1,35 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { hv, spinGuest } from "./hv.testing.js";
 import { guestConfig, parseEpoch } from "./run.js";
 import { UsageError } from "./sizes.js";
 
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const MAIN = join(ROOT, "apps/cli/src/main.ts");
-
-/** M-mode, every hart: 'A' to the UART, count down 2^20, syscon poweroff (as in trace.test.ts). */
-const PROGRAM = new Uint32Array([
-  0x001002b7, 0x00005337, 0x55530313, 0x100003b7, 0x04100e13, 0x01c38023, 0x00100eb7, 0xfffe8e93, 0xfe0e9ee3,
-  0x0062a023, 0x0000006f,
-]);
-
-const dir = mkdtempSync(join(tmpdir(), "hv-run-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const kernel = join(dir, "spin.bin");
-writeFileSync(kernel, new Uint8Array(PROGRAM.buffer));
-
-function hv(args: string[]) {
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    input: "",
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { dir, kernel, remove } = spinGuest("hv-run-");
+afterAll(remove);
 
 describe("hv run --threads", () => {
   const base = { kernel, bios: "none", mem: "16M" };
