@@ -355,11 +355,6 @@ export class Tracer implements TraceSink {
     return histogram;
   }
 
-  /** Rings' buffers in vCPU order, then the host ring's (for attaching from other threads). */
-  ringBuffers(): (ArrayBuffer | SharedArrayBuffer)[] {
-    return [...this.rings, this.hostRing].map((ring) => ring.buffer);
-  }
-
   /**
    * Empties every ring, hands matching records to subscribers and the active recording, and
    * returns all of them in time order. Call it from a timer or the management loop.

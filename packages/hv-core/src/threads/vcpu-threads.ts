@@ -126,8 +126,8 @@ export class VcpuThreads {
   private readonly fast: Int32Array;
   private readonly fastRegions: number[] = [];
   private readonly pendingOutput: number[] = [];
-  /** Per worker of the current run, its ring of PC samples (with `sampler`). */
-  private sampleRings: TraceRing[] = [];
+  /** By pool worker, in the current run: its ring of PC samples (with `sampler`). */
+  private readonly sampleRings = new Map<number, TraceRing>();
   private running = false;
   /** The first exception a host-side callback threw while serving exits. */
   private hostError: Error | undefined;
@@ -220,15 +220,13 @@ export class VcpuThreads {
     }));
     this.publish();
     // Sample rings per pool worker, made as workers join the VM (a moved hart may bring one in).
-    const sampleRings = new Map<number, TraceRing>();
-    this.sampleRings = [];
+    this.sampleRings.clear();
     const sampleRing = (w: number): TraceRing | undefined => {
       if (o.sampler === undefined) return undefined;
-      let ring = sampleRings.get(w);
+      let ring = this.sampleRings.get(w);
       if (ring === undefined) {
         ring = TraceRing.create({ capacity: SAMPLE_RING_RECORDS, shared: true });
-        sampleRings.set(w, ring);
-        this.sampleRings.push(ring);
+        this.sampleRings.set(w, ring);
       }
       return ring;
     };
@@ -364,7 +362,7 @@ export class VcpuThreads {
     const sampler = this.options.sampler;
     if (sampler === undefined) return;
     try {
-      for (const ring of this.sampleRings) {
+      for (const ring of this.sampleRings.values()) {
         const batch = ring.drain();
         for (let i = 0; i < batch.length; i++) {
           sampler.onSample(batch.vcpu(i), batch.word(i, 0), batch.word(i, 1), batch.word(i, 2));

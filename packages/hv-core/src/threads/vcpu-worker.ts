@@ -431,13 +431,13 @@ function main(init: VcpuWorkerInit): void {
     askedAt = Number.NEGATIVE_INFINITY;
   };
 
-  /** An idle worker asked for a vCPU: give it the one waiting longest that may run there. */
-  const giveAway = (to: number, now: number) => {
-    let waiting = 0;
-    for (const c of vms) for (const k of c.known) if (k) waiting++;
+  /**
+   * An idle worker asked for a vCPU: give it the one waiting longest that may run there.
+   * `runnableHere` counts the vCPUs here that can run; moving the only one gains nothing.
+   */
+  const giveAway = (to: number, runnableHere: number, now: number) => {
+    if (runnableHere < 2) return;
     const running = sched.current(0);
-    // Keep one: moving the only runnable vCPU gains nothing.
-    if (waiting < 2) return;
     let best: { ctx: VmContext; index: number; since: number } | undefined;
     for (const ctx of vms) {
       if (ctx.isExiting()) continue;
@@ -574,7 +574,7 @@ function main(init: VcpuWorkerInit): void {
     const asker = Atomics.load(pool, pull);
     if (asker !== 0) {
       Atomics.store(pool, pull, 0);
-      giveAway(asker - 1, now);
+      giveAway(asker - 1, count, now);
     }
     const pick = sched.pick(0, now);
     const ctx = pick.vm < 0 ? undefined : vms.find((c) => c.id === pick.vm);
