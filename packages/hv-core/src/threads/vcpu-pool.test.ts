@@ -6,6 +6,7 @@ import { MmioBus } from "../memory/bus.js";
 import { GuestMemory } from "../memory/guest-memory.js";
 import { WallClock } from "../time/clock.js";
 import { H_IN_GUEST } from "./control.js";
+import { QUIET_HOST } from "./host.testing.js";
 import { VcpuPool } from "./vcpu-pool.js";
 import { VcpuThreads, type VcpuThreadsOptions } from "./vcpu-threads.js";
 
@@ -40,12 +41,7 @@ function spinningVm(
     regions: [],
     clock,
     mTrapsFatal: false,
-    consoleWrite: () => {},
-    consoleRead: () => 0,
-    onSystemReset: () => {},
-    onCrash: (message) => {
-      throw new Error(message);
-    },
+    ...QUIET_HOST,
   });
   return { threads, control, harts };
 }
@@ -195,9 +191,7 @@ describe("VcpuPool", () => {
         regions: [{ base: 0x1000_0000, size: 0x1000, device: broken }],
         clock,
         mTrapsFatal: false,
-        consoleWrite: () => {},
-        consoleRead: () => 0,
-        onSystemReset: () => {},
+        ...QUIET_HOST,
         onCrash: () => {},
       });
       await expect(threads.run()).rejects.toThrow(/device broken threw: no such register/);

@@ -29,6 +29,7 @@ import type { AccessSize, MmioDevice } from "../memory/mmio.js";
 import { createSbiSharedState, SbiServer } from "../sbi/sbi-server.js";
 import { enterSupervisor } from "../sbi/supervisor-entry.js";
 import { WallClock } from "../time/clock.js";
+import { QUIET_HOST } from "./host.testing.js";
 import { VcpuPool } from "./vcpu-pool.js";
 import { VcpuThreads, type VcpuThreadsOptions } from "./vcpu-threads.js";
 
@@ -156,12 +157,7 @@ async function stealRun(extra: Pick<VcpuThreadsOptions, "tracer" | "sampler">) {
     clock,
     mTrapsFatal: true,
     sbi: { sstc: true, sharedState },
-    consoleWrite: () => {},
-    consoleRead: () => 0,
-    onSystemReset: () => {},
-    onCrash: (message) => {
-      throw new Error(message);
-    },
+    ...QUIET_HOST,
     ...extra,
   });
   let done = 0;
@@ -203,12 +199,7 @@ describe("VcpuThreads", () => {
       regions: [{ base: DEVICE, size: 0x1000, device }],
       clock,
       mTrapsFatal: false,
-      consoleWrite: () => {},
-      consoleRead: () => 0,
-      onSystemReset: () => {},
-      onCrash: (message) => {
-        throw new Error(message);
-      },
+      ...QUIET_HOST,
     });
     device.onWrite = (offset, value) => {
       // A hart waits in wfi now: its machine software interrupt must wake it on its thread.
@@ -319,9 +310,7 @@ describe("VcpuThreads", () => {
           regions: [],
           clock: { frequencyHz: 10_000_000, originMs: 0 },
           mTrapsFatal: true,
-          consoleWrite: () => {},
-          consoleRead: () => 0,
-          onSystemReset: () => {},
+          ...QUIET_HOST,
           onCrash: () => {},
           tracer: new Tracer({ vcpus: 1 }),
         }),
@@ -380,12 +369,7 @@ describe("VcpuThreads", () => {
       mTrapsFatal: true,
       sbi: { sstc: true, sharedState },
       tracer,
-      consoleWrite: () => {},
-      consoleRead: () => 0,
-      onSystemReset: () => {},
-      onCrash: (message) => {
-        throw new Error(message);
-      },
+      ...QUIET_HOST,
     });
     const done = new Set<number>();
     device.onWrite = (offset, value) => {
