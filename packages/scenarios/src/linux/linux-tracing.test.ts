@@ -17,6 +17,32 @@ const S_TIMER_INTERRUPT = (0x8000_0000 | 5) >>> 0;
 /** The virt board's PLIC source of uart0. */
 const UART_IRQ = 10;
 
+/** Boots Linux to poweroff on `threads` vCPU threads (0: the main thread), recording all of it. */
+async function recordBoot(tracer: Tracer, threads: number) {
+  const stopDrain = tracer.startAutoDrain(10);
+  tracer.startRecording();
+  let recording: Uint8Array;
+  let run: Awaited<ReturnType<typeof bootGuest>>;
+  try {
+    run = await bootGuest(
+      {
+        kernel: guestFile(`${LINUX}/Image`),
+        initrd: guestFile(`${LINUX}/initramfs.cpio.gz`),
+        cmdline: "console=ttyS0 quiet poweroff=1",
+        hartCount: HARTS,
+        threads,
+        memoryBytes: 256 * 1024 * 1024,
+        tracer,
+      },
+      BOOT_TIMEOUT_MS,
+    );
+  } finally {
+    stopDrain();
+    recording = tracer.stopRecording();
+  }
+  return { run, recording };
+}
+
 describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
   it("counts SBI calls, MMIO by device and traps, and exports a Chrome trace with a track per vCPU", async () => {
     const tracer = new Tracer({ vm: { id: 7, name: "linux" }, vcpus: HARTS, ringCapacity: 1 << 15 });
@@ -33,26 +59,7 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
         else bump(`trap ${event.fields.cause}`);
       }
     });
-    const stopDrain = tracer.startAutoDrain(10);
-    tracer.startRecording();
-    let recording: Uint8Array;
-    let run: Awaited<ReturnType<typeof bootGuest>>;
-    try {
-      run = await bootGuest(
-        {
-          kernel: guestFile(`${LINUX}/Image`),
-          initrd: guestFile(`${LINUX}/initramfs.cpio.gz`),
-          cmdline: "console=ttyS0 quiet poweroff=1",
-          hartCount: HARTS,
-          memoryBytes: 256 * 1024 * 1024,
-          tracer,
-        },
-        BOOT_TIMEOUT_MS,
-      );
-    } finally {
-      stopDrain();
-      recording = tracer.stopRecording();
-    }
+    const { run, recording } = await recordBoot(tracer, 0);
     expect(run.exit, run.console.slice(-2000)).toEqual({ kind: "poweroff" });
 
     const stats = tracer.stats();
@@ -123,28 +130,8 @@ describe("tracing a Linux boot (2 harts, poweroff=1)", () => {
     });
     tracer.enable("hart.trap,sbi.call,mmio.access,sched.*,class:irq", "trace");
     tracer.enable("timer.*", "count");
-    const stopDrain = tracer.startAutoDrain(10);
-    tracer.startRecording();
     const started = tracer.now();
-    let recording: Uint8Array;
-    let run: Awaited<ReturnType<typeof bootGuest>>;
-    try {
-      run = await bootGuest(
-        {
-          kernel: guestFile(`${LINUX}/Image`),
-          initrd: guestFile(`${LINUX}/initramfs.cpio.gz`),
-          cmdline: "console=ttyS0 quiet poweroff=1",
-          hartCount: HARTS,
-          threads: 1,
-          memoryBytes: 256 * 1024 * 1024,
-          tracer,
-        },
-        BOOT_TIMEOUT_MS,
-      );
-    } finally {
-      stopDrain();
-      recording = tracer.stopRecording();
-    }
+    const { run, recording } = await recordBoot(tracer, 1);
     expect(run.exit, run.console.slice(-2000)).toEqual({ kind: "poweroff" });
     const ended = tracer.now();
     const stats = tracer.stats();
