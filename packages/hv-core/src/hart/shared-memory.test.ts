@@ -85,46 +85,40 @@ describe("AMOs on shared memory", () => {
 });
 
 describe("LR/SC on shared memory", () => {
-  for (const shared of [false, true]) {
-    const memory = shared ? "shared" : "private";
-    it(`lr.d/sc.d succeeds on an unchanged word and fails after a change (${memory})`, () => {
-      const fx = makeHart({
-        shared,
-        program: [
-          A.lr_d(11, 10),
-          A.addi(12, 11, 1),
-          A.sc_d(13, 12, 10), // succeeds
-          A.sc_d(14, 12, 10), // no reservation any more
-          A.lr_d(11, 10),
-          A.sd(0, 10, 0),
-          A.sc_d(15, 12, 10), // the word changed
-        ],
-      });
-      write64(fx.mem, DATA, 0x1_ffff_ffffn);
-      fx.hart.setX(10, DATA);
-      fx.hart.run(4);
-      expect([fx.hart.getXBig(11), fx.hart.getXBig(13), fx.hart.getXBig(14)]).toEqual([
-        0x1_ffff_ffffn,
-        0n,
-        1n,
-      ]);
-      expect(read64(fx.mem, DATA)).toBe(0x2_0000_0000n);
-      fx.hart.run(3);
-      expect(fx.hart.getXBig(15)).toBe(1n);
-      expect(read64(fx.mem, DATA)).toBe(0n);
+  // The private path has the same cases in atomics.test.ts.
+  it("lr.d/sc.d succeeds on an unchanged word and fails after a change", () => {
+    const fx = makeHart({
+      shared: true,
+      program: [
+        A.lr_d(11, 10),
+        A.addi(12, 11, 1),
+        A.sc_d(13, 12, 10), // succeeds
+        A.sc_d(14, 12, 10), // no reservation any more
+        A.lr_d(11, 10),
+        A.sd(0, 10, 0),
+        A.sc_d(15, 12, 10), // the word changed
+      ],
     });
+    write64(fx.mem, DATA, 0x1_ffff_ffffn);
+    fx.hart.setX(10, DATA);
+    fx.hart.run(4);
+    expect([fx.hart.getXBig(11), fx.hart.getXBig(13), fx.hart.getXBig(14)]).toEqual([0x1_ffff_ffffn, 0n, 1n]);
+    expect(read64(fx.mem, DATA)).toBe(0x2_0000_0000n);
+    fx.hart.run(3);
+    expect(fx.hart.getXBig(15)).toBe(1n);
+    expect(read64(fx.mem, DATA)).toBe(0n);
+  });
 
-    it(`lr.w sign-extends and sc.w writes only 32 bits (${memory})`, () => {
-      const fx = makeHart({ shared, program: [A.lr_w(11, 10), A.sc_w(13, 12, 10)] });
-      write64(fx.mem, DATA, 0x1111_1111_8000_0000n);
-      fx.hart.setX(10, DATA);
-      fx.hart.setX(12, 0xaaaa_aaaa_0000_0007n);
-      fx.hart.run(2);
-      expect(fx.hart.getXBig(11)).toBe(0xffff_ffff_8000_0000n);
-      expect(fx.hart.getXBig(13)).toBe(0n);
-      expect(read64(fx.mem, DATA)).toBe(0x1111_1111_0000_0007n);
-    });
-  }
+  it("lr.w sign-extends and sc.w writes only 32 bits", () => {
+    const fx = makeHart({ shared: true, program: [A.lr_w(11, 10), A.sc_w(13, 12, 10)] });
+    write64(fx.mem, DATA, 0x1111_1111_8000_0000n);
+    fx.hart.setX(10, DATA);
+    fx.hart.setX(12, 0xaaaa_aaaa_0000_0007n);
+    fx.hart.run(2);
+    expect(fx.hart.getXBig(11)).toBe(0xffff_ffff_8000_0000n);
+    expect(fx.hart.getXBig(13)).toBe(0n);
+    expect(read64(fx.mem, DATA)).toBe(0x1111_1111_0000_0007n);
+  });
 
   /** Two harts over one shared memory, stepped by hand in this thread. */
   function twoHarts(prog0: A.Prog, prog1: A.Prog) {
