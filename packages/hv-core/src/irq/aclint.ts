@@ -175,18 +175,8 @@ export class Aclint implements MmioDevice {
       if ((offset & 4) === 0) this.mtimecmpLo[hart] = value;
       else this.mtimecmpHi[hart] = value;
       const now = this.mtime();
-      const tp = this.tpProgram;
-      if (tp?.enabled) {
-        // One event per 32-bit half written, as the guest programs it.
-        tp.emit(
-          hart,
-          this.mtimecmpLo[hart],
-          this.mtimecmpHi[hart],
-          now % TWO_32,
-          Math.floor(now / TWO_32),
-          PRIV_M,
-        );
-      }
+      // One event per 32-bit half written, as the guest programs it.
+      if (this.tpProgram?.enabled) this.emitTimer(this.tpProgram, hart, now);
       // A new compare value lowers MTIP at once: handlers rely on that before they return.
       this.updateHart(hart, now, false);
     }
@@ -229,21 +219,23 @@ export class Aclint implements MmioDevice {
     for (let hart = 0; hart < n; hart++) this.updateHart(hart, now, true);
   }
 
+  /** `timer.program` or `timer.fire` for hart `hart`'s mtimecmp (the two share their fields). */
+  private emitTimer(tp: NonNullable<Aclint["tpFire"]>, hart: number, now: number): void {
+    tp.emit(
+      hart,
+      this.mtimecmpLo[hart],
+      this.mtimecmpHi[hart],
+      now % TWO_32,
+      Math.floor(now / TWO_32),
+      PRIV_M,
+    );
+  }
+
   private updateHart(hart: number, now: number, force: boolean): void {
     const level = now >= this.mtimecmp(hart) ? 1 : 0;
     if (!force && level === this.mtip[hart]) return;
     if (level === 1 && this.mtip[hart] === 0) {
-      const tp = this.tpFire;
-      if (tp?.enabled) {
-        tp.emit(
-          hart,
-          this.mtimecmpLo[hart],
-          this.mtimecmpHi[hart],
-          now % TWO_32,
-          Math.floor(now / TWO_32),
-          PRIV_M,
-        );
-      }
+      if (this.tpFire?.enabled) this.emitTimer(this.tpFire, hart, now);
     }
     this.mtip[hart] = level;
     this.targets[hart].setPending(MipBit.MTIP, level === 1);
