@@ -78,9 +78,16 @@ function hvRun(args: string[]): Promise<{ status: number | null; stdout: string;
 }
 
 const guests = join(process.env.MONOVISOR_GUESTS ?? resolve(ROOT, "../shared/guests"), "linux-6.1-virt");
-/** Waits until the kernel has answered four ICMP echo requests (InEchos in /proc/net/snmp). */
-const ECHOS_SEEN =
-  "until awk '/^Icmp:/{if(!h){for(i=1;i<=NF;i++)if($i==\"InEchos\")c=i;h=1}else if($c>=4)ok=1}END{exit !ok}' /proc/net/snmp; do sleep 0.2; done";
+/**
+ * Waits until the kernel has answered at least four ICMP echo requests (InEchos in
+ * /proc/net/snmp) and then none for 5 s. A count alone is not enough: the client's first probes
+ * may time out on a loaded host and still be answered here, so four would come before the last
+ * of its three pings.
+ */
+const ECHOS_SEEN = [
+  "echos() { awk '/^Icmp:/{if(!h){for(i=1;i<=NF;i++)if($i==\"InEchos\")c=i;h=1}else print $c}' /proc/net/snmp; }",
+  'last=-1; while n=$(echos); [ "$n" -lt 4 ] || [ "$n" != "$last" ]; do last=$n; sleep 5; done',
+].join("\n");
 const script = (s: string[]) => `run=${Buffer.from(`${s.join("\n")}\n`).toString("base64")}`;
 
 describe.skipIf(!existsSync(join(guests, "Image")))("two hv run processes on a dgram link", () => {
